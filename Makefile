@@ -1,0 +1,41 @@
+# mt2kd-edge developer entry points. `make help` lists them.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+SETUP_STAMP := $(VENV)/.setup-done
+CORE_STAMP := $(VENV)/.core-built
+CORE_SOURCES := CMakeLists.txt $(shell find runtime -type f \( -name '*.cc' -o -name '*.h' \) 2>/dev/null)
+
+.PHONY: help setup demo test test-fast cpp-test clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/'
+
+setup: $(CORE_STAMP)  ## create .venv, install Debian + Python deps, build the C++ core (idempotent)
+
+# Re-run the full setup only when the dependency definitions change.
+$(SETUP_STAMP): pyproject.toml requirements/constraints.txt scripts/setup.sh
+	bash scripts/setup.sh
+	touch $@
+
+# Rebuild just the C++ extension when its sources change (build/ keeps the CMake cache).
+$(CORE_STAMP): $(SETUP_STAMP) $(CORE_SOURCES)
+	$(PY) -m pip --disable-pip-version-check -q install --no-build-isolation --no-deps -e .
+	touch $@
+
+demo: setup  ## the best working path today: stream audio through the untrained default model
+	$(VENV)/bin/mt2kd-edge check
+
+test: setup  ## the whole suite (Python and C++)
+	$(PY) -m pytest -q tests
+
+test-fast: setup  ## the suite without the slow tests
+	$(PY) -m pytest -q -m "not slow" tests
+
+cpp-test: setup  ## build and run the C++ unit tests with CMake + ctest, outside Python
+	$(VENV)/bin/cmake -S . -B build/cpp -G Ninja -DCMAKE_MAKE_PROGRAM=$(VENV)/bin/ninja
+	$(VENV)/bin/cmake --build build/cpp
+	$(VENV)/bin/ctest --test-dir build/cpp --output-on-failure
+
+clean:  ## remove build outputs (keeps .venv)
+	rm -rf build $(CORE_STAMP)

@@ -1,0 +1,12 @@
+"""mt2kd-edge: on-device streaming ASR, audio tagging and speaker ID from one causal encoder.
+
+Importing this package never imports torch: the runtime API runs on numpy and the C++ core.
+The torch model lives in ``mt2kd_edge.model`` (install the ``train`` or ``export`` extra).
+"""
+
+from ._core import __version__ as core_version
+from .spec import StreamingSpec, TensorSpec
+
+__version__ = "0.1.0"
+
+__all__ = ["StreamingSpec", "TensorSpec", "__version__", "core_version"]

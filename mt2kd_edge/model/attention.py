@@ -1,0 +1,72 @@
+"""Chunked causal self-attention with a fixed left context held in a key/value cache."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from ..spec import TensorSpec
+
+
+class ChunkedSelfAttention(nn.Module):
+    """Multi-head attention where a frame sees its own chunk and ``left_frames`` frames before it.
+
+    Streaming: the cache holds the keys and values of the last ``left_frames`` frames; it starts
+    as zeros, so the first chunks attend to zero keys/values (a learned "nothing yet" sink). The
+    full forward prepends the same zeros and masks by chunk, so both paths compute the same sums.
+    Position enters as a learned per-head bias on the frame distance, clipped to +-``clip``.
+    """
+
+    def __init__(self, d_model: int, num_heads: int, left_frames: int, clip: int) -> None:
+        super().__init__()
+        self.d_model, self.num_heads, self.left_frames, self.clip = d_model, num_heads, left_frames, clip
+        self.head_dim = d_model // num_heads
+        self.qkv = nn.Linear(d_model, 3 * d_model)
+        self.out = nn.Linear(d_model, d_model)
+        self.rel_bias = nn.Parameter(torch.zeros(num_heads, 2 * clip + 1))
+
+    def state_specs(self, prefix: str) -> list[TensorSpec]:
+        shape = (self.left_frames, self.d_model)
+        return [TensorSpec(f"{prefix}.key", shape, doc="keys of the left context"),
+                TensorSpec(f"{prefix}.value", shape, doc="values of the left context")]
+
+    def _split(self, x: torch.Tensor) -> torch.Tensor:  # (B, T, D) -> (B, H, T, Dh)
+        b, t, _ = x.shape
+        return x.reshape(b, t, self.num_heads, self.head_dim).transpose(1, 2)
+
+    def _attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, distance: torch.Tensor,
+                mask: torch.Tensor | None) -> torch.Tensor:
+        """q (B, T, D), k/v (B, S, D), distance (T, S) query-minus-key frames, mask (T, S) allowed."""
+        scores = self._split(q) @ self._split(k).transpose(-1, -2) / math.sqrt(self.head_dim)
+        scores = scores + self.rel_bias[:, distance.clamp(-self.clip, self.clip) + self.clip]
+        if mask is not None:
+            scores = scores.masked_fill(~mask, float("-inf"))
+        ctx = torch.softmax(scores, dim=-1) @ self._split(v)  # (B, H, T, Dh)
+        b, _, t, _ = ctx.shape
+        return self.out(ctx.transpose(1, 2).reshape(b, t, self.d_model))
+
+    def forward(self, x: torch.Tensor, key_cache: torch.Tensor, value_cache: torch.Tensor
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One streaming chunk: x (B, C, D), caches (B, L, D) -> y, new caches."""
+        q, k, v = self.qkv(x).chunk(3, dim=-1)
+        k = torch.cat([key_cache, k], dim=1)
+        v = torch.cat([value_cache, v], dim=1)
+        c, L = x.shape[1], self.left_frames
+        distance = (torch.arange(c)[:, None] + L) - torch.arange(L + c)[None, :]
+        y = self._attend(q, k, v, distance, None)
+        return y, k[:, -L:], v[:, -L:]
+
+    def forward_full(self, x: torch.Tensor, chunk_frames: int) -> torch.Tensor:
+        """The whole sequence at once with a chunk mask; equals chained ``forward`` calls."""
+        b, t, _ = x.shape
+        L = self.left_frames
+        q, k, v = self.qkv(x).chunk(3, dim=-1)
+        zeros = x.new_zeros(b, L, self.d_model)
+        k, v = torch.cat([zeros, k], dim=1), torch.cat([zeros, v], dim=1)
+        query = torch.arange(t)[:, None]
+        key = torch.arange(L + t)[None, :] - L  # frame index of each key; zeros sit at -L..-1
+        chunk_start = (query // chunk_frames) * chunk_frames
+        mask = (key < chunk_start + chunk_frames) & (key >= chunk_start - L)
+        return self._attend(q, k, v, query - key, mask)

@@ -1,0 +1,57 @@
+// Fixed-size chunking of a live audio stream.
+//
+// The encoder consumes exactly `chunk_samples` samples per step (the streaming spec's input
+// shape). Audio arrives in pieces of any size; the chunker buffers them, validates them, and
+// hands out whole chunks. At the end of a stream it zero-pads the tail to a whole chunk, which
+// is what the model's full forward assumes too (see mt2kd_edge/model/frontend.py).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mt2kd {
+
+struct ChunkerConfig {
+  int sample_rate = 16000;     // Hz the model expects; other rates are refused (no resampler yet)
+  int chunk_samples = 5120;    // samples per model step (320 ms at 16 kHz)
+  float max_abs_sample = 2.0f; // larger magnitudes mean int16-scaled floats: refuse them
+
+  void Validate() const;  // throws std::invalid_argument
+  std::string ToString() const;
+};
+
+class Chunker {
+ public:
+  explicit Chunker(const ChunkerConfig &config);
+  ~Chunker();
+  Chunker(Chunker &&) noexcept;
+  Chunker &operator=(Chunker &&) noexcept;
+
+  // Appends float samples in [-1, 1]. Throws std::invalid_argument (and appends nothing) on a
+  // sample-rate mismatch, NaN/Inf, magnitudes above max_abs_sample, or audio after
+  // InputFinished(). An empty array is accepted and does nothing.
+  void AcceptFloat(int sample_rate, const float *samples, std::size_t n);
+  // Appends int16 PCM, scaled by 1/32768 to [-1, 1).
+  void AcceptInt16(int sample_rate, const int16_t *samples, std::size_t n);
+  // No more audio: the buffered tail (if any) is zero-padded to a whole chunk.
+  void InputFinished();
+
+  bool IsReady() const;            // a whole chunk is buffered
+  bool IsFinished() const;         // InputFinished() was called
+  std::vector<float> PopChunk();   // throws std::logic_error if !IsReady()
+  void Reset();                    // forget everything; ready for a new stream
+
+  std::int64_t NumSamplesAccepted() const;  // real samples, padding excluded
+  std::int64_t NumChunksPopped() const;
+  std::int64_t NumBufferedSamples() const;  // including padding not yet popped
+  const ChunkerConfig &Config() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mt2kd

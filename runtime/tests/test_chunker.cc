@@ -1,0 +1,66 @@
+// Unit tests of the chunker without Python. Built by CMake (BUILD_TESTING) and run by ctest.
+#include <cassert>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <stdexcept>
+#include <vector>
+
+#include "mt2kd/chunker.h"
+
+#define CHECK(cond)                                                      \
+  do {                                                                   \
+    if (!(cond)) {                                                       \
+      std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+      return 1;                                                          \
+    }                                                                    \
+  } while (0)
+
+template <typename F>
+static bool Throws(F f) {
+  try {
+    f();
+  } catch (const std::exception &) {
+    return true;
+  }
+  return false;
+}
+
+int main() {
+  mt2kd::ChunkerConfig cfg;
+  cfg.chunk_samples = 4;
+  mt2kd::Chunker c(cfg);
+  std::vector<float> a = {0.1f, 0.2f, 0.3f};
+  c.AcceptFloat(16000, a.data(), a.size());
+  CHECK(!c.IsReady());
+  std::vector<int16_t> b = {16384, -32768};
+  c.AcceptInt16(16000, b.data(), b.size());
+  CHECK(c.IsReady());
+  auto chunk = c.PopChunk();
+  CHECK(chunk.size() == 4 && chunk[3] == 0.5f);
+  CHECK(c.NumBufferedSamples() == 1);
+
+  // Bad input throws and leaves the buffer untouched.
+  std::vector<float> bad = {0.0f, std::numeric_limits<float>::quiet_NaN()};
+  CHECK(Throws([&] { c.AcceptFloat(16000, bad.data(), bad.size()); }));
+  CHECK(Throws([&] { c.AcceptFloat(8000, a.data(), a.size()); }));
+  std::vector<float> loud = {1000.0f};
+  CHECK(Throws([&] { c.AcceptFloat(16000, loud.data(), loud.size()); }));
+  CHECK(c.NumBufferedSamples() == 1 && c.NumSamplesAccepted() == 5);
+
+  c.InputFinished();
+  CHECK(c.IsReady());
+  chunk = c.PopChunk();
+  CHECK(chunk[0] == -1.0f && chunk[1] == 0.0f && chunk[3] == 0.0f);
+  CHECK(!c.IsReady());
+  CHECK(Throws([&] { c.PopChunk(); }));
+  CHECK(Throws([&] { c.AcceptFloat(16000, a.data(), a.size()); }));
+  c.Reset();
+  c.AcceptFloat(16000, a.data(), a.size());
+  CHECK(c.NumSamplesAccepted() == 3);
+
+  cfg.chunk_samples = 0;
+  CHECK(Throws([&] { mt2kd::Chunker bad_cfg(cfg); }));
+  std::puts("test_chunker: all checks passed");
+  return 0;
+}
