@@ -1,0 +1,26 @@
+"""Reading audio files for the CLI: mono float32 at the model's rate, or a clear error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def read_mono_16k(path: str | Path, sample_rate: int = 16000) -> np.ndarray:
+    """-> float32 samples in [-1, 1]. Refuses other rates (resampling comes with the runtime)."""
+    import soundfile as sf
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such audio file")
+    try:
+        audio, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    except Exception as e:  # soundfile raises its own LibsndfileError for unreadable files
+        raise ValueError(f"{path}: not a readable audio file ({e})") from None
+    if rate != sample_rate:
+        raise ValueError(f"{path}: {rate} Hz audio; this model needs {sample_rate} Hz "
+                         f"(e.g. `sox in.wav -r {sample_rate} out.wav`)")
+    if audio.shape[0] == 0:
+        raise ValueError(f"{path}: the file holds no audio")
+    return audio.mean(axis=1).astype(np.float32)  # downmix to mono
