@@ -91,7 +91,7 @@ class StreamingSpec:
         d = asdict(self)
         d["format"] = SPEC_FORMAT
         d["version"] = SPEC_VERSION
-        return d
+        return json.loads(json.dumps(d))  # JSON-native (lists, not tuples), equal to what files hold
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True)

@@ -19,13 +19,17 @@ class ChunkedSelfAttention(nn.Module):
     Position enters as a learned per-head bias on the frame distance, clipped to +-``clip``.
     """
 
-    def __init__(self, d_model: int, num_heads: int, left_frames: int, clip: int) -> None:
+    def __init__(self, d_model: int, num_heads: int, left_frames: int, clip: int, chunk_frames: int) -> None:
         super().__init__()
         self.d_model, self.num_heads, self.left_frames, self.clip = d_model, num_heads, left_frames, clip
         self.head_dim = d_model // num_heads
         self.qkv = nn.Linear(d_model, 3 * d_model)
         self.out = nn.Linear(d_model, d_model)
         self.rel_bias = nn.Parameter(torch.zeros(num_heads, 2 * clip + 1))
+        # The streaming step's distances are fixed by the shapes, so their bias-table indices are a
+        # constant buffer: computed in-graph they would be int64 maths that int8 quantizers mangle.
+        distance = (torch.arange(chunk_frames)[:, None] + left_frames) - torch.arange(left_frames + chunk_frames)
+        self.register_buffer("step_bias_index", self._bias_index(distance), persistent=False)
 
     def state_specs(self, prefix: str) -> list[TensorSpec]:
         shape = (self.left_frames, self.d_model)
@@ -36,11 +40,15 @@ class ChunkedSelfAttention(nn.Module):
         b, t, _ = x.shape
         return x.reshape(b, t, self.num_heads, self.head_dim).transpose(1, 2)
 
-    def _attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, distance: torch.Tensor,
+    def _bias_index(self, distance: torch.Tensor) -> torch.Tensor:
+        """query-minus-key frame distances (T, S) -> indices into rel_bias's last axis."""
+        return distance.clamp(-self.clip, self.clip) + self.clip
+
+    def _attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, bias_index: torch.Tensor,
                 mask: torch.Tensor | None) -> torch.Tensor:
-        """q (B, T, D), k/v (B, S, D), distance (T, S) query-minus-key frames, mask (T, S) allowed."""
+        """q (B, T, D), k/v (B, S, D), bias_index (T, S) from _bias_index, mask (T, S) allowed."""
         scores = self._split(q) @ self._split(k).transpose(-1, -2) / math.sqrt(self.head_dim)
-        scores = scores + self.rel_bias[:, distance.clamp(-self.clip, self.clip) + self.clip]
+        scores = scores + self.rel_bias[:, bias_index]
         if mask is not None:
             scores = scores.masked_fill(~mask, float("-inf"))
         ctx = torch.softmax(scores, dim=-1) @ self._split(v)  # (B, H, T, Dh)
@@ -53,9 +61,10 @@ class ChunkedSelfAttention(nn.Module):
         q, k, v = self.qkv(x).chunk(3, dim=-1)
         k = torch.cat([key_cache, k], dim=1)
         v = torch.cat([value_cache, v], dim=1)
-        c, L = x.shape[1], self.left_frames
-        distance = (torch.arange(c)[:, None] + L) - torch.arange(L + c)[None, :]
-        y = self._attend(q, k, v, distance, None)
+        if x.shape[1] != self.step_bias_index.shape[0]:
+            raise ValueError(f"a streaming step takes {self.step_bias_index.shape[0]} frames, got {x.shape[1]}")
+        y = self._attend(q, k, v, self.step_bias_index, None)
+        L = self.left_frames
         return y, k[:, -L:], v[:, -L:]
 
     def forward_full(self, x: torch.Tensor, chunk_frames: int) -> torch.Tensor:
@@ -69,4 +78,4 @@ class ChunkedSelfAttention(nn.Module):
         key = torch.arange(L + t)[None, :] - L  # frame index of each key; zeros sit at -L..-1
         chunk_start = (query // chunk_frames) * chunk_frames
         mask = (key < chunk_start + chunk_frames) & (key >= chunk_start - L)
-        return self._attend(q, k, v, query - key, mask)
+        return self._attend(q, k, v, self._bias_index(query - key), mask)

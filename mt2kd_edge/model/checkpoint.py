@@ -26,8 +26,27 @@ class CheckpointError(ValueError):
     """A checkpoint file is missing, unreadable, foreign or of an unsupported version."""
 
 
-def save_checkpoint(path: str | os.PathLike, model: MT2KDModel, extra: dict[str, Any] | None = None) -> Path:
-    """Atomically write ``model`` (config, spec, weights) and ``extra`` (e.g. optimizer state)."""
+def _check_vocabulary(config: ModelConfig, tokens: list[str] | None, labels: list[tuple[str, str]] | None) -> None:
+    if tokens is not None:
+        if len(tokens) != config.vocab_size or tokens[0] != "<blk>":
+            raise ValueError(f"tokens must be {config.vocab_size} strings starting with '<blk>' "
+                             f"(got {len(tokens)}, first {tokens[:1]})")
+    if labels is not None:
+        if len(labels) != config.num_tag_classes or any(len(lab) != 2 for lab in labels):
+            raise ValueError(f"labels must be {config.num_tag_classes} (mid, display name) pairs, got {len(labels)}")
+        bad = [name for _, name in labels if '"' in name or "\n" in name]
+        if bad:  # the labels CSV quotes names; sherpa-onnx's reader does not unescape
+            raise ValueError(f"label names may not contain quotes or newlines: {bad}")
+
+
+def save_checkpoint(path: str | os.PathLike, model: MT2KDModel, extra: dict[str, Any] | None = None,
+                    tokens: list[str] | None = None, labels: list[tuple[str, str]] | None = None) -> Path:
+    """Atomically write ``model`` (config, spec, weights) and ``extra`` (e.g. optimizer state).
+
+    ``tokens`` (the CTC units, "<blk>" first) and ``labels`` ((mid, display name) per tag class)
+    travel with the weights so that an export needs nothing else.
+    """
+    _check_vocabulary(model.config, tokens, labels)
     payload = {
         "format": CHECKPOINT_FORMAT,
         "version": CHECKPOINT_VERSION,
@@ -35,6 +54,8 @@ def save_checkpoint(path: str | os.PathLike, model: MT2KDModel, extra: dict[str,
         "streaming_spec": model.streaming_spec().to_dict(),
         "model": model.state_dict(),
         "extra": extra or {},
+        "tokens": list(tokens) if tokens is not None else None,
+        "labels": [list(lab) for lab in labels] if labels is not None else None,
     }
     buf = io.BytesIO()
     torch.save(payload, buf)  # serialise fully before touching the target file

@@ -46,7 +46,8 @@ class ConformerBlock(nn.Module):
         d = cfg.d_model
         self.ff1 = FeedForward(d, cfg.ff_dim)
         self.norm_attn = nn.LayerNorm(d)
-        self.attn = ChunkedSelfAttention(d, cfg.num_heads, cfg.left_context_frames, cfg.rel_pos_clip_frames)
+        self.attn = ChunkedSelfAttention(d, cfg.num_heads, cfg.left_context_frames, cfg.rel_pos_clip_frames,
+                                         cfg.chunk_frames)
         self.conv = CausalConvModule(d, cfg.conv_kernel)
         self.ff2 = FeedForward(d, cfg.ff_dim)
         self.norm_out = nn.LayerNorm(d)

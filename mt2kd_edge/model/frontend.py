@@ -9,8 +9,9 @@ Why a matrix and not ``torch.fft``: DC removal, pre-emphasis, the window and the
 linear in the frame, so they fold into one (400 x 512) matrix computed once in float64. That
 exports to ONNX and ExecuTorch as a plain matmul (XNNPACK runs it fast), and needs no FFT op.
 
-Framing without ``unfold``: a 400-sample window with a 160-sample shift spans exactly three
-160-sample blocks (the last one half used), so frames @ M = b[j] @ M0 + b[j+1] @ M1 + b[j+2] @ M2.
+Framing without ``unfold``: a 400-sample window with a 160-sample shift spans three 160-sample
+blocks (the last one half used), so a frame is cat(b[j], b[j+1], b[j+2][:80]): reshapes and
+slices that every exporter handles.
 """
 
 from __future__ import annotations
@@ -36,12 +37,12 @@ LEFT_REFLECT = FRAME_LENGTH // 2 - FRAME_SHIFT // 2  # 120
 # A streaming step needs the 280 samples before its chunk: the start of the first window that
 # ends inside the chunk. (That window is the frame before the chunk's first "own" frame.)
 SAMPLE_CACHE = FRAME_LENGTH - LEFT_REFLECT  # 280
-BLOCKS_PER_FRAME = math.ceil(FRAME_LENGTH / FRAME_SHIFT)  # 3
+TAIL = FRAME_LENGTH - 2 * FRAME_SHIFT  # 80: samples of a frame past its first two blocks
 
 
 def _frame_matrix() -> np.ndarray:
-    """(BLOCKS_PER_FRAME * 160, 2 * 256): frame -> [Re | Im] of the DFT after DC removal,
-    pre-emphasis and the povey window. Rows past 400 are zero (the unused half block)."""
+    """(400, 2 * 256): frame -> [Re | Im] of the DFT after DC removal, pre-emphasis and the
+    povey window."""
     n = FRAME_LENGTH
     eye = np.eye(n)
     dc = eye - np.full((n, n), 1.0 / n)  # x - mean(x)
@@ -53,10 +54,7 @@ def _frame_matrix() -> np.ndarray:
     angle = 2 * math.pi * np.outer(i, k) / FFT_SIZE
     dft = np.concatenate([np.cos(angle), -np.sin(angle)], axis=1)  # (400, 512)
     # column-vector chain: window(pre(dc(x))); as a row-vector matmul: x @ (W P D)^T
-    chain = (np.diag(povey) @ pre @ dc).T @ dft
-    out = np.zeros((BLOCKS_PER_FRAME * FRAME_SHIFT, 2 * NUM_FFT_BINS))
-    out[:n] = chain
-    return out
+    return (np.diag(povey) @ pre @ dc).T @ dft
 
 
 def _mel_matrix(num_bins: int) -> np.ndarray:
@@ -93,21 +91,20 @@ class KaldiFbank(nn.Module):
     def __init__(self, num_mel_bins: int = 80) -> None:
         super().__init__()
         self.num_mel_bins = num_mel_bins
-        m = torch.tensor(_frame_matrix(), dtype=torch.float32)
-        blocks = m.reshape(BLOCKS_PER_FRAME, FRAME_SHIFT, 2 * NUM_FFT_BINS)
-        self.register_buffer("frame_matrix", blocks, persistent=False)  # (3, 160, 512)
+        self.register_buffer("frame_matrix", torch.tensor(_frame_matrix(), dtype=torch.float32),
+                             persistent=False)  # (400, 512)
         self.register_buffer("mel_matrix", torch.tensor(_mel_matrix(num_mel_bins), dtype=torch.float32),
                              persistent=False)  # (256, bins)
 
     def _frames_to_fbank(self, buf: torch.Tensor, num_frames: int) -> torch.Tensor:
-        """buf (B, N) whose frame j starts at sample 160*j -> (B, num_frames, bins)."""
-        need = (num_frames + BLOCKS_PER_FRAME - 1) * FRAME_SHIFT
-        if buf.shape[1] < need:
-            buf = nn.functional.pad(buf, (0, need - buf.shape[1]))
-        blocks = buf[:, :need].reshape(buf.shape[0], -1, FRAME_SHIFT)  # (B, frames+2, 160)
-        spec = blocks[:, :num_frames] @ self.frame_matrix[0]
-        for j in range(1, BLOCKS_PER_FRAME):
-            spec = spec + blocks[:, j : j + num_frames] @ self.frame_matrix[j]
+        """buf (B, N) whose frame j starts at sample 160*j, N >= 160*num_frames + 240
+        -> (B, num_frames, bins). No padding op: int8 XNNPACK graphs reject it."""
+        b, f, s = buf.shape[0], num_frames, FRAME_SHIFT
+        blocks = buf[:, : s * (f + 1)].reshape(b, f + 1, s)  # blocks j and j+1 of frame j
+        # the third block's first 80 samples: take blocks starting 80 samples early, keep the end
+        late = buf[:, 2 * s - TAIL : 2 * s - TAIL + s * f].reshape(b, f, s)[:, :, s - TAIL :]
+        frames = torch.cat([blocks[:, :f], blocks[:, 1:], late], dim=-1)  # (B, frames, 400)
+        spec = frames @ self.frame_matrix
         re, im = spec[..., :NUM_FFT_BINS], spec[..., NUM_FFT_BINS:]
         mel = (re * re + im * im) @ self.mel_matrix
         return torch.log(torch.clamp(mel, min=LOG_FLOOR))

@@ -61,6 +61,12 @@ class SpeakerHead(nn.Module):
         h = h * w
         return torch.cat([w.sum(1), h.sum(1), (h * h).sum(1)], dim=-1)
 
+    def update(self, stats: torch.Tensor, enc: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One streaming chunk: running stats (B, 1 + 2D) and enc (B, C, D) -> (embedding, new stats).
+        Kept inside this module so that exporters can leave the whole sum path in float32."""
+        stats = stats + self.frame_stats(enc)
+        return self.embedding(stats), stats
+
     def embedding(self, stats: torch.Tensor) -> torch.Tensor:
         """stats (B, 1 + 2D) -> embedding (B, E). Zero frames give the embedding of zeros."""
         count = stats[:, :1].clamp(min=1.0)

@@ -77,9 +77,8 @@ class MT2KDModel(nn.Module):
         -> (ctc_log_probs, tag_probs, speaker_embedding, *new_states in spec order)."""
         feats, cache, started = self.frontend.stream_step(samples, states[0], states[1])
         enc, enc_states = self.encoder.forward_step(feats, list(states[2:-1]))
-        stats = states[-1] + self.speaker.frame_stats(enc)
-        return (self.ctc(enc), torch.sigmoid(self.tagger(enc)), self.speaker.embedding(stats),
-                cache, started, *enc_states, stats)
+        embedding, stats = self.speaker.update(states[-1], enc)
+        return (self.ctc(enc), torch.sigmoid(self.tagger(enc)), embedding, cache, started, *enc_states, stats)
 
     # ---------------- whole utterances ----------------
     def forward(self, samples: torch.Tensor, num_samples: torch.Tensor | None = None,

@@ -1,0 +1,81 @@
+"""The native streaming model as ExecuTorch programs (XNNPACK delegate): fp32 and PT2E int8.
+
+The metadata rides along as a constant method (a string) named ``mt2kd_metadata``, so the C++
+runtime reads it from the ``.pte`` itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import torch
+
+from mt2kd_edge.fileio import atomic_write
+from mt2kd_edge.model import MT2KDModel
+
+from .metadata import METADATA_KEY, to_json
+from .step_module import StreamingStep, example_inputs
+
+# Submodules left in float32 by the quantizer: the front-end (DFT, mel, log floor) and the speaker
+# running sums, whose range grows with the segment and has no fixed int8 scale. The speaker head's
+# two linear layers see bounded inputs and are quantized like the rest.
+FLOAT_ONLY_MODULES = ("model.frontend", "model.speaker")
+QUANTIZED_INSIDE = ("model.speaker.frame_proj", "model.speaker.embed")
+
+
+def _lower(graph_module: torch.nn.Module, model: MT2KDModel, path: Path, metadata: dict) -> None:
+    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+    from executorch.exir import to_edge_transform_and_lower
+
+    program = torch.export.export(graph_module, example_inputs(model), strict=False)
+    edge = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()],
+                                       constant_methods={METADATA_KEY: to_json(metadata)})
+    buffer = edge.to_executorch().buffer
+    with atomic_write(path) as f:
+        f.write(buffer)
+
+
+def _outside_float_only_modules(node: torch.fx.Node) -> bool:
+    """Quantizer filter: False for nodes traced inside a FLOAT_ONLY_MODULES submodule."""
+    names = [q.removeprefix("L['self'].") for q, _ in (node.meta.get("nn_module_stack") or {}).values()]
+    if not names:
+        return True
+
+    def inside(name: str, scopes: tuple[str, ...]) -> bool:
+        return any(name == s or name.startswith(s + ".") for s in scopes)
+
+    return inside(names[-1], QUANTIZED_INSIDE) or not inside(names[-1], FLOAT_ONLY_MODULES)
+
+
+def export_fp32(model: MT2KDModel, path: Path, metadata: dict) -> None:
+    _lower(StreamingStep(model), model, path, metadata)
+
+
+def export_int8(model: MT2KDModel, path: Path, metadata: dict,
+                calibration_chunks: Iterable[torch.Tensor]) -> int:
+    """PT2E static int8 (per-channel symmetric weights), calibrated by streaming real audio chunk
+    by chunk with the state carried, so the observers see realistic cache contents.
+    -> the number of calibration chunks seen."""
+    from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (
+        XNNPACKQuantizer, get_symmetric_quantization_config)
+    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+
+    quantizer = XNNPACKQuantizer()
+    quantizer.set_global(get_symmetric_quantization_config(is_per_channel=True))
+    quantizer.set_filter_function(_outside_float_only_modules)
+    graph = torch.export.export(StreamingStep(model), example_inputs(model), strict=False).module()
+    prepared = prepare_pt2e(graph, quantizer)
+    states, seen = model.init_state(1), 0
+    with torch.no_grad():
+        for chunk in calibration_chunks:
+            if chunk is None:  # a new utterance starts: fresh state
+                states = model.init_state(1)
+                continue
+            out = prepared(chunk[None], *states)
+            states = list(out[3:])
+            seen += 1
+    if seen == 0:
+        raise ValueError("int8 calibration needs audio; got none")
+    _lower(convert_pt2e(prepared), model, path, metadata)
+    return seen

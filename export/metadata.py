@@ -1,0 +1,63 @@
+"""What an exported model says about itself, so no runtime restates it.
+
+The same JSON document goes into ``model.json`` in the model directory, into every ONNX file
+(metadata key ``mt2kd_metadata``) and into every ``.pte`` (a constant method of that name).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from mt2kd_edge import __version__
+from mt2kd_edge.model import MT2KDModel
+from mt2kd_edge.model import frontend as fb
+from mt2kd_edge.model_files import METADATA_KEY, MODEL_FORMAT, MODEL_FORMAT_VERSION  # noqa: F401
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    tokens: list[str]  # CTC units; index 0 is "<blk>"
+    labels: list[tuple[str, str]]  # (mid, display name) per tag class
+    placeholder: bool  # True when the checkpoint carried none (an untrained model)
+
+    @classmethod
+    def from_checkpoint(cls, payload: dict[str, Any], model: MT2KDModel) -> "Vocabulary":
+        tokens, labels = payload.get("tokens"), payload.get("labels")
+        placeholder = tokens is None or labels is None
+        if tokens is None:
+            tokens = ["<blk>"] + [f"<unit{i}>" for i in range(1, model.config.vocab_size)]
+        if labels is None:
+            labels = [(f"/m/mt2kd_{i:02d}", f"class {i}") for i in range(model.config.num_tag_classes)]
+        return cls(list(tokens), [tuple(lab) for lab in labels], placeholder)
+
+
+def frontend_settings() -> dict[str, Any]:
+    """The Kaldi fbank the graph computes (and the sherpa flavours expect as input)."""
+    return {
+        "type": "kaldi-fbank", "sample_rate": 16000, "num_mel_bins": 80,
+        "frame_length_ms": 25, "frame_shift_ms": 10, "window": "povey", "remove_dc_offset": True,
+        "preemph_coeff": fb.PREEMPH, "low_freq_hz": fb.LOW_HZ, "high_freq_hz": fb.HIGH_HZ,
+        "snip_edges": False, "dither": 0.0, "log_floor": fb.LOG_FLOOR, "samples_range": "[-1, 1]",
+    }
+
+
+def build_metadata(model: MT2KDModel, vocab: Vocabulary, **artefact: Any) -> dict[str, Any]:
+    """The metadata document; ``artefact`` adds per-file facts (backend, precision, ...)."""
+    return {
+        "format": MODEL_FORMAT,
+        "format_version": MODEL_FORMAT_VERSION,
+        "mt2kd_edge_version": __version__,
+        "model_config": model.config.to_dict(),
+        "streaming_spec": model.streaming_spec().to_dict(),
+        "frontend": frontend_settings(),
+        "tokens": vocab.tokens,
+        "labels": [{"index": i, "mid": m, "name": n} for i, (m, n) in enumerate(vocab.labels)],
+        "placeholder_vocabulary": vocab.placeholder,
+        **artefact,
+    }
+
+
+def to_json(metadata: dict[str, Any]) -> str:
+    return json.dumps(metadata, sort_keys=True, separators=(",", ":"))

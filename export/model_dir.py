@@ -1,0 +1,142 @@
+"""Export a checkpoint into a model directory holding every form, atomically, with a manifest."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from mt2kd_edge.fileio import atomic_write
+from mt2kd_edge.model import MT2KDModel
+from mt2kd_edge.model.checkpoint import load_checkpoint, read_checkpoint
+
+from . import executorch_native, onnx_native, sherpa_flavours
+from .calibration import calibration_chunks
+from .metadata import Vocabulary, build_metadata, to_json
+
+MANIFEST = "manifest.json"
+ALL_FORMS = ("onnx-fp32", "onnx-int8", "pte-fp32", "pte-int8", "sherpa")
+
+
+@dataclass
+class ExportOptions:
+    forms: tuple[str, ...] = ALL_FORMS
+    calibration: Path | None = None  # folder of audio or lhotse manifest; None: synthetic audio
+    calibration_files: int = 32
+    log: callable = print
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+def write_text(path: Path, text: str) -> None:
+    with atomic_write(path, "w") as f:
+        f.write(text)
+
+
+def tokens_txt(tokens: list[str]) -> str:
+    return "".join(f"{t} {i}\n" for i, t in enumerate(tokens))
+
+
+def labels_csv(labels: list[tuple[str, str]]) -> str:
+    """sherpa-onnx's format: a header, then index,mid,"display name" with the name quoted."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    writer.writerow(["index", "mid", "display_name"])
+    for i, (mid, name) in enumerate(labels):
+        buf.write(f'{i},{mid},"{name}"\n')
+    return buf.getvalue()
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def write_manifest(root: Path, metadata: dict) -> dict:
+    files = {str(p.relative_to(root)): {"bytes": p.stat().st_size, "sha256": sha256(p)}
+             for p in sorted(root.rglob("*")) if p.is_file() and p.name != MANIFEST}
+    manifest = {"format": metadata["format"], "format_version": metadata["format_version"],
+                "mt2kd_edge_version": metadata["mt2kd_edge_version"], "files": files}
+    write_text(root / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
+def _timed(opts: ExportOptions, name: str, fn, *args) -> object:
+    t0 = time.perf_counter()
+    opts.log(f"  {name} ...")
+    result = fn(*args)
+    opts.timings_s[name] = time.perf_counter() - t0
+    return result
+
+
+def _export_into(model: MT2KDModel, vocab: Vocabulary, out: Path, opts: ExportOptions) -> dict:
+    common = build_metadata(model, vocab)
+    write_text(out / "model.json", json.dumps(common, indent=2) + "\n")
+    write_text(out / "tokens.txt", tokens_txt(vocab.tokens))
+    write_text(out / "labels.csv", labels_csv(vocab.labels))
+    forms = set(opts.forms)
+    if forms & {"onnx-fp32", "onnx-int8"}:
+        fp32 = out / "model.fp32.onnx"
+        _timed(opts, "onnx-fp32", onnx_native.export_fp32, model, fp32,
+               build_metadata(model, vocab, backend="onnx", precision="fp32"))
+        if "onnx-int8" in forms:
+            _timed(opts, "onnx-int8", onnx_native.quantize_int8, fp32, out / "model.int8.onnx",
+                   build_metadata(model, vocab, backend="onnx", precision="int8",
+                                  quantization="onnxruntime dynamic, QUInt8 weights, reduce_range"))
+        if "onnx-fp32" not in forms:
+            fp32.unlink()
+    if "pte-fp32" in forms:
+        _timed(opts, "pte-fp32", executorch_native.export_fp32, model, out / "model.fp32.pte",
+               build_metadata(model, vocab, backend="executorch", precision="fp32"))
+    if "pte-int8" in forms:
+        chunks, described = calibration_chunks(model.config.chunk_samples, opts.calibration, opts.calibration_files)
+        meta = build_metadata(model, vocab, backend="executorch", precision="int8",
+                              quantization=f"PT2E XNNPACKQuantizer per-channel symmetric; calibrated on {described}")
+        _timed(opts, "pte-int8", executorch_native.export_int8, model, out / "model.int8.pte", meta, chunks)
+    if "sherpa" in forms:
+        (out / "sherpa").mkdir(exist_ok=True)
+        _timed(opts, "sherpa-asr", sherpa_flavours.export_streaming_ctc, model, out / "sherpa" / "asr.onnx")
+        _timed(opts, "sherpa-speaker", sherpa_flavours.export_speaker, model, out / "sherpa" / "speaker.onnx")
+        _timed(opts, "sherpa-tagging", sherpa_flavours.export_tagger, model, out / "sherpa" / "tagging.onnx")
+        write_text(out / "sherpa" / "tokens.txt", tokens_txt(vocab.tokens))
+        write_text(out / "sherpa" / "labels.csv", labels_csv(vocab.labels))
+    return write_manifest(out, common)
+
+
+def export_checkpoint(checkpoint: Path, out: Path, opts: ExportOptions | None = None) -> dict:
+    """Export ``checkpoint`` into ``out``. The directory appears complete or not at all: it is
+    built beside ``out`` and swapped in by rename; an existing ``out`` is replaced only on success."""
+    opts = opts or ExportOptions()
+    unknown = set(opts.forms) - set(ALL_FORMS)
+    if unknown:
+        raise ValueError(f"unknown export forms {sorted(unknown)}; choose from {ALL_FORMS}")
+    model, _ = load_checkpoint(checkpoint)
+    vocab = Vocabulary.from_checkpoint(read_checkpoint(checkpoint), model)
+    if vocab.placeholder:
+        opts.log("  note: the checkpoint carries no tokens/labels; writing placeholders")
+    out = Path(out)
+    staging = out.with_name(f".{out.name}.partial-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        torch.set_grad_enabled(False)
+        manifest = _export_into(model, vocab, staging, opts)
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        if out.exists():
+            out.rename(old)
+        staging.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+        return manifest
+    finally:
+        torch.set_grad_enabled(True)
+        shutil.rmtree(staging, ignore_errors=True)

@@ -1,0 +1,66 @@
+"""Run an exported model directory's sherpa-onnx flavours with an unmodified sherpa-onnx.
+
+    python -m export.sherpa_check MODEL_DIR AUDIO.wav
+
+Prints one JSON object: the streaming CTC tokens, the speaker embedding and the top tags that
+sherpa-onnx computes. It runs as its own process on purpose: sherpa-onnx ends the process
+(instead of raising) when a model's metadata is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+TAIL_SILENCE_S = 0.5  # sherpa decodes only whole windows; silence flushes the last one
+
+
+def run(model_dir: Path, audio: np.ndarray, top_k: int = 3) -> dict:
+    import sherpa_onnx
+
+    d = model_dir / "sherpa"
+    rec = sherpa_onnx.OnlineRecognizer.from_zipformer2_ctc(
+        tokens=str(d / "tokens.txt"), model=str(d / "asr.onnx"), num_threads=1, sample_rate=16000,
+        feature_dim=80, decoding_method="greedy_search")
+    stream = rec.create_stream()
+    stream.accept_waveform(16000, audio)
+    stream.accept_waveform(16000, np.zeros(int(TAIL_SILENCE_S * 16000), np.float32))
+    stream.input_finished()
+    while rec.is_ready(stream):
+        rec.decode_stream(stream)
+    asr = rec.get_result_all(stream)
+
+    extractor = sherpa_onnx.SpeakerEmbeddingExtractor(
+        sherpa_onnx.SpeakerEmbeddingExtractorConfig(model=str(d / "speaker.onnx"), num_threads=1))
+    s = extractor.create_stream()
+    s.accept_waveform(16000, audio)
+    s.input_finished()
+    embedding = extractor.compute(s)
+
+    tagger = sherpa_onnx.AudioTagging(sherpa_onnx.AudioTaggingConfig(
+        model=sherpa_onnx.AudioTaggingModelConfig(
+            zipformer=sherpa_onnx.OfflineZipformerAudioTaggingModelConfig(model=str(d / "tagging.onnx")),
+            num_threads=1),
+        labels=str(d / "labels.csv"), top_k=top_k))
+    s = tagger.create_stream()
+    s.accept_waveform(16000, audio)
+    events = tagger.compute(s)
+    return {"tokens": list(asr.tokens), "text": asr.text, "speaker_embedding": [float(x) for x in embedding],
+            "tags": [{"index": e.index, "name": e.name, "prob": e.prob} for e in events]}
+
+
+def main() -> int:
+    if len(sys.argv) != 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    from mt2kd_edge.audio_io import read_mono_16k
+
+    print(json.dumps(run(Path(sys.argv[1]), read_mono_16k(sys.argv[2]))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""Reading an exported model's self-description, with errors that name the file (no torch).
+
+Every exported ONNX file carries the metadata JSON under the key ``mt2kd_metadata``; every
+``.pte`` carries it as a constant method of that name. The model directory also has it as
+``model.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .spec import StreamingSpec
+
+MODEL_FORMAT = "mt2kd-edge-model"
+MODEL_FORMAT_VERSION = 1
+METADATA_KEY = "mt2kd_metadata"  # ONNX metadata key and .pte constant-method name
+
+
+class ModelFileError(ValueError):
+    """An exported model file is missing, corrupt, foreign or of an unsupported version."""
+
+
+def validate_metadata(meta: Any, where: str) -> dict[str, Any]:
+    if not isinstance(meta, dict) or meta.get("format") != MODEL_FORMAT:
+        raise ModelFileError(f"{where}: not an mt2kd-edge model (format {meta.get('format') if isinstance(meta, dict) else None!r})")
+    if meta.get("format_version") != MODEL_FORMAT_VERSION:
+        raise ModelFileError(f"{where}: model format version {meta.get('format_version')} is not supported "
+                             f"(this build reads version {MODEL_FORMAT_VERSION})")
+    try:
+        StreamingSpec.from_dict(meta["streaming_spec"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise ModelFileError(f"{where}: invalid streaming spec in metadata: {e}") from None
+    return meta
+
+
+def _parse(text: str, where: str) -> dict[str, Any]:
+    try:
+        return validate_metadata(json.loads(text), where)
+    except json.JSONDecodeError as e:
+        raise ModelFileError(f"{where}: metadata is not valid JSON ({e})") from None
+
+
+def read_onnx_metadata(path: Path) -> dict[str, Any]:
+    import onnxruntime as ort
+
+    try:
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    except Exception as e:  # onnxruntime raises its own exception types for bad files
+        raise ModelFileError(f"{path}: not a loadable ONNX model ({type(e).__name__}: {e})") from None
+    meta = session.get_modelmeta().custom_metadata_map
+    if METADATA_KEY not in meta:
+        raise ModelFileError(f"{path}: ONNX file has no '{METADATA_KEY}' metadata (not exported by mt2kd-edge?)")
+    return _parse(meta[METADATA_KEY], str(path))
+
+
+def read_pte_metadata(path: Path) -> dict[str, Any]:
+    try:
+        from executorch.runtime import Runtime
+    except ImportError:
+        raise ModelFileError(f"{path}: reading .pte files in Python needs the executorch package") from None
+    try:
+        program = Runtime.get().load_program(str(path))
+    except Exception as e:
+        raise ModelFileError(f"{path}: not a loadable ExecuTorch program ({type(e).__name__}: {e})") from None
+    if METADATA_KEY not in program.method_names:
+        raise ModelFileError(f"{path}: program has no '{METADATA_KEY}' method (not exported by mt2kd-edge?)")
+    (text,) = program.load_method(METADATA_KEY).execute([])
+    return _parse(text, str(path))
+
+
+def read_model_metadata(path: str | Path) -> dict[str, Any]:
+    """The metadata of a ``.onnx``, ``.pte`` or ``model.json`` file, validated."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"{path}: model file not found")
+    if path.suffix == ".onnx":
+        return read_onnx_metadata(path)
+    if path.suffix == ".pte":
+        return read_pte_metadata(path)
+    if path.suffix == ".json":
+        return _parse(path.read_text(), str(path))
+    raise ModelFileError(f"{path}: unknown model file type (expected .onnx, .pte or model.json)")

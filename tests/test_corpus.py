@@ -1,0 +1,201 @@
+"""The corpus builder (train/data): build the ci preset once, then check its guarantees.
+
+The build installs its own Debian and pip packages, so these tests need root on Debian/Ubuntu
+(as in CI); elsewhere they skip loudly.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+REPO = Path(__file__).resolve().parents[1]
+SPLITS = {"speech": ("train", "dev", "test"), "events": ("train", "test")}
+
+lhotse = pytest.importorskip("lhotse")
+pytestmark = pytest.mark.skipif(shutil.which("apt-get") is None or os.geteuid() != 0,
+                                reason="SKIPPED: the corpus builder installs Debian packages; needs root and apt")
+
+
+def run_cli(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "train.data", *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("corpus") / "ci"
+    result = run_cli("--preset", "ci", "--out", str(out))
+    assert result.returncode == 0, result.stderr[-4000:]
+    return out
+
+
+def cuts(corpus: Path, dataset: str, split: str):
+    return lhotse.CutSet.from_file(corpus / "manifests" / f"{dataset}_cuts_{split}.jsonl.gz")
+
+
+def sups(corpus: Path, dataset: str, split: str) -> list:
+    return [s for c in cuts(corpus, dataset, split) for s in c.supervisions]
+
+
+def test_normalisation_spells_numbers_and_drops_what_cannot_be_spoken():
+    from train.data.text import normalise, number_to_words
+
+    assert number_to_words(0) == "ZERO"
+    assert number_to_words(1042) == "ONE THOUSAND FORTY TWO"
+    assert normalise("I've got 99 problems, but a glitch ain't one!") == "I'VE GOT NINETY NINE PROBLEMS BUT A GLITCH AIN'T ONE"
+    assert normalise("Mr. Smith arrived at 3:30 today.") is None  # abbreviation and a time: no single reading
+    assert normalise("The NASA rocket went up again today") is None
+
+
+def test_every_manifest_loads_with_16khz_audio(corpus):
+    for dataset, splits in SPLITS.items():
+        for split in splits:
+            for part in ("recordings", "supervisions"):
+                assert len(lhotse.load_manifest(corpus / "manifests" / f"{dataset}_{part}_{split}.jsonl.gz")) > 0
+            cs = cuts(corpus, dataset, split)
+            assert len(cs) > 0, (dataset, split)
+            for cut in cs:
+                assert cut.sampling_rate == 16000 and cut.duration > 0 and cut.num_channels == 1
+            audio = next(iter(cs)).load_audio()
+            assert audio.shape[0] == 1 and audio.shape[1] > 1600 and np.abs(audio).max() <= 1.0
+    pool = lhotse.CutSet.from_file(corpus / "manifests" / "pool_cuts_train.jsonl.gz")
+    assert len(pool) == len(cuts(corpus, "speech", "train")) + len(cuts(corpus, "events", "train"))
+    assert all(not c.supervisions for c in pool)  # stage 1 sees no labels
+
+
+def test_speech_has_transcripts_and_speakers_in_the_asr_alphabet(corpus):
+    for split in SPLITS["speech"]:
+        for s in sups(corpus, "speech", split):
+            assert s.text and set(s.text) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZ' ") and s.speaker
+
+
+def test_heldout_speakers_never_train_and_include_two_real_persons_with_all_variants(corpus):
+    from train.data.presets import PRESETS
+    from train.data.voices import HELDOUT_PERSONS
+
+    train = {s.speaker for s in sups(corpus, "speech", "train")}
+    dev = {s.speaker for s in sups(corpus, "speech", "dev")}
+    test = sups(corpus, "speech", "test")
+    assert train and not train & {s.speaker for s in test}
+    assert dev <= train  # dev: seen voices, unseen sentences
+    assert not {s.custom["person"] for s in sups(corpus, "speech", "train")} & set(HELDOUT_PERSONS)
+    for person in HELDOUT_PERSONS:
+        variants = {s.speaker for s in test if s.custom["person"] == person}
+        voices = {s.custom["voice"] for s in test if s.custom["person"] == person}
+        assert len(variants) == len(voices) * PRESETS["ci"].pitch_variants
+
+
+def test_heldout_sentences_never_appear_in_training(corpus):
+    train = {s.text for s in sups(corpus, "speech", "train")}
+    train_ids = {s.custom["sentence_id"] for s in sups(corpus, "speech", "train")}
+    for split in ("dev", "test"):
+        held = sups(corpus, "speech", split)
+        assert held and not {s.text for s in held} & train
+        assert not {s.custom["sentence_id"] for s in held} & train_ids
+
+
+def test_sv_trials_pair_heldout_utterances_with_correct_labels(corpus):
+    speaker = {c.id: c.supervisions[0].speaker for c in cuts(corpus, "speech", "test")}
+    lines = (corpus / "sv_trials.txt").read_text().split("\n")[:-1]
+    labels = set()
+    for line in lines:
+        label, a, b = line.split()
+        assert a in speaker and b in speaker and a != b
+        assert int(label) == (speaker[a] == speaker[b])
+        labels.add(label)
+    assert labels == {"0", "1"}
+
+
+def test_every_class_in_train_and_test_from_disjoint_sources(corpus):
+    from train.data.events import CLASSES
+
+    names = {c.name for c in CLASSES}
+    per_split = {}
+    for split in SPLITS["events"]:
+        ss = sups(corpus, "events", split)
+        assert all(set(s.custom["labels"]) <= names for s in ss)
+        single = [s for s in ss if s.custom["kind"] == "event"]
+        assert {s.custom["labels"][0] for s in single} == names  # every class present
+        assert any(len(s.custom["labels"]) > 1 for s in ss)  # multi-label mixtures exist
+        per_split[split] = {src for s in ss for src in s.custom["sources"]}
+    assert not per_split["train"] & per_split["test"]
+
+
+def test_labels_csv_is_what_sherpa_onnx_audio_tagging_reads(corpus):
+    from train.data.events import CLASSES
+
+    text = (corpus / "labels.csv").read_text()
+    rows = list(csv.reader(text.splitlines()))
+    assert rows[0] == ["index", "mid", "display_name"]
+    assert len(rows) - 1 == len(CLASSES) == 24
+    for i, (row, line) in enumerate(zip(rows[1:], text.splitlines()[1:])):
+        assert row[0] == str(i) and row[1].startswith("/m/") and row[2] == CLASSES[i].name
+        assert line.endswith(f'"{CLASSES[i].name}"')  # the name is quoted even without a comma in it
+
+
+def test_stats_agree_with_manifests(corpus):
+    stats = json.loads((corpus / "stats.json").read_text())
+    assert (corpus / "stats.md").read_text().startswith("# Corpus statistics")
+    for split in SPLITS["speech"]:
+        cs = cuts(corpus, "speech", split)
+        assert stats["speech"][split]["utterances"] == len(cs)
+        assert stats["speech"][split]["speakers"] == len({c.supervisions[0].speaker for c in cs})
+        assert stats["speech"][split]["hours"] == pytest.approx(sum(c.duration for c in cs) / 3600, abs=1e-3)
+    for split in SPLITS["events"]:
+        single = [s for s in sups(corpus, "events", split) if s.custom["kind"] == "event"]
+        for name, count in stats["events"][split]["clips_per_class"].items():
+            assert count == sum(1 for s in single if s.custom["labels"][0] == name)
+
+
+def test_plan_is_deterministic_for_a_seed():
+    from train.data.build import DEFAULT_CACHE_DIR, make_plan
+    from train.data.presets import PRESETS
+
+    preset = PRESETS["ci"]
+    extracted = {p: DEFAULT_CACHE_DIR / p for p in preset.deb_packages}
+    assert make_plan(preset, 0, extracted) == make_plan(preset, 0, extracted)
+    assert make_plan(preset, 0, extracted)[0] != make_plan(preset, 1, extracted)[0]
+
+
+def test_resume_rebuilds_only_missing_items_identically(corpus, tmp_path):
+    copy = tmp_path / "ci"
+    shutil.copytree(corpus, copy)
+    audio = copy / "audio"
+    victims = [sorted((audio / "speech" / "train").glob("*.json"))[1], sorted((audio / "events" / "test").glob("ev-*.json"))[0],
+               sorted((audio / "events" / "train").glob("mix-*.json"))[0]]
+    before = {v: (v.read_text(), sf.read(v.with_suffix(".flac"))[0]) for v in victims}
+    kept = next(f for f in sorted(audio.rglob("*.flac")) if f.with_suffix(".json") not in before)
+    kept_mtime = kept.stat().st_mtime_ns
+    for v in victims:  # an interrupted build: some items never written, one with only its audio
+        v.unlink()
+    victims[0].with_suffix(".flac").unlink()
+    victims[1].with_suffix(".flac").unlink()
+    result = run_cli("--preset", "ci", "--out", str(copy))
+    assert result.returncode == 0, result.stderr[-4000:]
+    stats = json.loads((copy / "stats.json").read_text())
+    assert stats["build"]["rendered_items"] == len(victims)
+    for v, (sidecar, samples) in before.items():
+        assert v.read_text() == sidecar
+        np.testing.assert_array_equal(sf.read(v.with_suffix(".flac"))[0], samples)
+    assert kept.stat().st_mtime_ns == kept_mtime
+
+
+def test_bad_arguments_fail_clearly(tmp_path):
+    result = run_cli("--preset", "huge", "--out", str(tmp_path / "x"))
+    assert result.returncode == 2 and "invalid choice: 'huge'" in result.stderr
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = run_cli("--preset", "ci", "--out", str(blocker / "corpus"))
+    assert result.returncode != 0 and "cannot write to output folder" in result.stderr
+    result = run_cli("--preset", "ci", "--out", str(tmp_path / "y"), "--workers", "0")
+    assert result.returncode == 2 and "--workers" in result.stderr
