@@ -33,7 +33,7 @@ test-fast: setup  ## the suite without the slow tests
 	$(PY) -m pytest -q -m "not slow" tests
 
 cpp-test: setup  ## build and run the C++ unit tests with CMake + ctest, outside Python
-	$(VENV)/bin/cmake -S . -B build/cpp -G Ninja -DCMAKE_MAKE_PROGRAM=$(VENV)/bin/ninja
+	$(VENV)/bin/cmake -S . -B build/cpp -G Ninja -DCMAKE_MAKE_PROGRAM=$(abspath $(VENV))/bin/ninja -DPython_EXECUTABLE=$(abspath $(PY))
 	$(VENV)/bin/cmake --build build/cpp
 	$(VENV)/bin/ctest --test-dir build/cpp --output-on-failure
 

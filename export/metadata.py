@@ -6,14 +6,13 @@ The same JSON document goes into ``model.json`` in the model directory, into eve
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from mt2kd_edge import __version__
 from mt2kd_edge.model import MT2KDModel
 from mt2kd_edge.model import frontend as fb
-from mt2kd_edge.model_files import METADATA_KEY, MODEL_FORMAT, MODEL_FORMAT_VERSION  # noqa: F401
+from mt2kd_edge.model_files import METADATA_KEY, MODEL_FORMAT, MODEL_FORMAT_VERSION, to_json  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -59,5 +58,3 @@ def build_metadata(model: MT2KDModel, vocab: Vocabulary, **artefact: Any) -> dic
     }
 
 
-def to_json(metadata: dict[str, Any]) -> str:
-    return json.dumps(metadata, sort_keys=True, separators=(",", ":"))

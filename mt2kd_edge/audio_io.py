@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 
 
-def read_mono_16k(path: str | Path, sample_rate: int = 16000) -> np.ndarray:
-    """-> float32 samples in [-1, 1]. Refuses other rates (resampling comes with the runtime)."""
+def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
+    """-> (mono float32 samples in [-1, 1], sample rate) of any rate soundfile reads."""
     import soundfile as sf
 
     path = Path(path)
@@ -18,9 +18,15 @@ def read_mono_16k(path: str | Path, sample_rate: int = 16000) -> np.ndarray:
         audio, rate = sf.read(str(path), dtype="float32", always_2d=True)
     except Exception as e:  # soundfile raises its own LibsndfileError for unreadable files
         raise ValueError(f"{path}: not a readable audio file ({e})") from None
+    if audio.shape[0] == 0:
+        raise ValueError(f"{path}: the file holds no audio")
+    return audio.mean(axis=1).astype(np.float32), int(rate)
+
+
+def read_mono_16k(path: str | Path, sample_rate: int = 16000) -> np.ndarray:
+    """-> float32 samples in [-1, 1]. Refuses other rates (for code that does not resample)."""
+    audio, rate = read_audio(path)
     if rate != sample_rate:
         raise ValueError(f"{path}: {rate} Hz audio; this model needs {sample_rate} Hz "
                          f"(e.g. `sox in.wav -r {sample_rate} out.wav`)")
-    if audio.shape[0] == 0:
-        raise ValueError(f"{path}: the file holds no audio")
-    return audio.mean(axis=1).astype(np.float32)  # downmix to mono
+    return audio

@@ -35,6 +35,11 @@ def validate_metadata(meta: Any, where: str) -> dict[str, Any]:
     return meta
 
 
+def to_json(metadata: dict[str, Any]) -> str:
+    """The canonical serialisation (what the exporters embed)."""
+    return json.dumps(metadata, sort_keys=True, separators=(",", ":"))
+
+
 def _parse(text: str, where: str) -> dict[str, Any]:
     try:
         return validate_metadata(json.loads(text), where)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up everything mt2kd-edge needs on a Debian/Ubuntu machine, idempotently:
-#   1. Debian packages (libportaudio2 for the microphone path), only if missing;
+#   1. Debian packages (libportaudio2, nlohmann-json3-dev), only if missing;
 #   2. a virtual environment at .venv (Python 3.11: the torch 2.13.0 CPU wheel is cp311);
 #   3. every Python dependency at the versions in requirements/constraints.txt;
 #   4. the C++ core, built by CMake through pip (scikit-build-core) as mt2kd_edge._core.
@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(libportaudio2)
+# libportaudio2: sounddevice (microphone); nlohmann-json3-dev: the C++ core parses model metadata
+DEBIAN_PACKAGES=(libportaudio2 nlohmann-json3-dev)
 VENV=.venv
 
 missing=()
@@ -31,7 +32,19 @@ fi
 
 PIP=("$VENV/bin/python" -m pip --disable-pip-version-check -q)
 echo "==> installing Python packages (pinned by requirements/constraints.txt)"
-# Build tools first: the project itself is built without isolation, against these.
-"${PIP[@]}" install -c requirements/constraints.txt scikit-build-core pybind11 cmake ninja
-"${PIP[@]}" install -c requirements/constraints.txt --no-build-isolation -e '.[dev]'
+# Every dependency first (runtime + all extras): the C++ core is built without isolation and
+# links the ExecuTorch SDK that the executorch wheel ships, so that must be installed before.
+REQS=$(mktemp)
+trap 'rm -f "$REQS"' EXIT
+"$VENV/bin/python" - "$REQS" <<'PY'
+import sys, tomllib
+project = tomllib.load(open("pyproject.toml", "rb"))["project"]
+reqs = list(project["dependencies"])
+for group in project["optional-dependencies"].values():
+    reqs += [r for r in group if not r.startswith(project["name"])]
+open(sys.argv[1], "w").write("\n".join(sorted(set(reqs))) + "\n")
+PY
+"${PIP[@]}" install -c requirements/constraints.txt -r "$REQS"
+echo "==> building the C++ core (mt2kd_edge._core)"
+"${PIP[@]}" install --no-build-isolation --no-deps -e .
 echo "==> setup done: $("$VENV/bin/python" -c 'import mt2kd_edge as m; print("mt2kd_edge", m.__version__, "core", m.core_version)')"

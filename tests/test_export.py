@@ -15,36 +15,18 @@ import torch
 from export import model_dir as md
 from export.quality import compare, cosine, ctc_greedy
 from export.runners import ExecuTorchRunner, OnnxRunner, TorchRunner, stream
-from mt2kd_edge.model import MT2KDModel, save_checkpoint, tiny_config
 from mt2kd_edge.model_files import ModelFileError, read_model_metadata
 from mt2kd_edge.synthetic import speech_like
 
+from conftest import LABELS, TOKENS
+
 FP32_ATOL = 1e-4  # the bound for torch / ONNX Runtime / ExecuTorch agreement
-TOKENS = ["<blk>", "▁the", "▁a", "▁cat", "s", "t", "e", "▁on", "n", "r", "▁is", "o", "d", "▁mat", "i", "l"]
-LABELS = [("/m/mt2kd_00", "Speech"), ("/m/mt2kd_01", "Dog"), ("/m/mt2kd_02", "Siren"),
-          ("/m/mt2kd_03", "Music"), ("/m/mt2kd_04", "Water tap faucet")]
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def make_checkpoint(path: Path, seed: int = 0) -> Path:
-    torch.manual_seed(seed)
-    model = MT2KDModel(tiny_config())
-    with torch.no_grad():  # visible biases everywhere so no output is trivially flat
-        for p in model.parameters():
-            p.add_(0.05 * torch.randn_like(p))
-    return save_checkpoint(path, model, tokens=TOKENS, labels=LABELS)
-
-
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("export")
-    ckpt = make_checkpoint(tmp / "tiny.pt")
-    out = tmp / "model"
-    manifest = md.export_checkpoint(ckpt, out, md.ExportOptions(log=lambda *_: None))
-    model = torch.load(ckpt, weights_only=True)
-    from mt2kd_edge.model import load_checkpoint
-
-    return {"dir": out, "manifest": manifest, "model": load_checkpoint(ckpt)[0], "raw": model, "ckpt": ckpt}
+def exported(tiny_export):
+    return {**tiny_export, "raw": torch.load(tiny_export["ckpt"], weights_only=True)}
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,11 @@ namespace py = pybind11;
 
 namespace mt2kd {
 void BindChunker(py::module_ &m);
-}
+void BindBackend(py::module_ &m);
+void BindEngine(py::module_ &m);
+void BindSpeakerStore(py::module_ &m);
+void BindDsp(py::module_ &m);
+}  // namespace mt2kd
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "mt2kd-edge C++ core";
@@ -17,4 +21,8 @@ PYBIND11_MODULE(_core, m) {
   // std::logic_error (a misuse such as popping an empty chunker) surfaces as RuntimeError;
   // std::invalid_argument (bad audio) as ValueError, by pybind11's default translation.
   mt2kd::BindChunker(m);
+  mt2kd::BindBackend(m);
+  mt2kd::BindEngine(m);  // after BindBackend: its classes take a Backend
+  mt2kd::BindSpeakerStore(m);
+  mt2kd::BindDsp(m);
 }

@@ -6,25 +6,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "check.h"
 #include "mt2kd/chunker.h"
-
-#define CHECK(cond)                                                      \
-  do {                                                                   \
-    if (!(cond)) {                                                       \
-      std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      return 1;                                                          \
-    }                                                                    \
-  } while (0)
-
-template <typename F>
-static bool Throws(F f) {
-  try {
-    f();
-  } catch (const std::exception &) {
-    return true;
-  }
-  return false;
-}
 
 int main() {
   mt2kd::ChunkerConfig cfg;

@@ -1,0 +1,220 @@
+"""The streaming API: one encoder pass per chunk feeds ASR, rolling tagging and speaker ID.
+
+    engine = Engine.from_dir("models/default")            # ExecuTorch; backend="onnx" for ORT
+    stream = engine.create_stream()
+    stream.accept_waveform(16000, samples)                # float32 in [-1, 1] or int16, any rate
+    engine.decode(stream)                                 # or engine.decode([s1, s2, ...]) batched
+    print(stream.transcript().text, stream.top_tags(), engine.identify(stream.speaker_embedding()))
+
+or, for a whole source of audio chunks, ``for event in engine.events(chunks): ...``.
+The Engine is shared and read-only (use it from many threads); a Stream belongs to one thread.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import _core
+from .backends import create_backend
+from .results import (Event, FinalEvent, PartialEvent, SpeakerEvent, SpeakerMatch, Tag, TagEvent, Token,
+                      Transcript)
+from .speakers import SpeakerStore
+
+DEFAULT_SPEAKER_THRESHOLD = 0.5  # cosine; tune it on your own trials (see the README's DET curve)
+
+# keyword -> (config section, field): what Engine.from_dir(**overrides) accepts
+_OVERRIDES = {
+    "beam_size": ("decoding", "beam_size"),
+    "window_ms": ("tagging", "window_ms"),
+    "hop_ms": ("tagging", "hop_ms"),
+    "top_k": ("tagging", "top_k"),
+    "tag_on_threshold": ("tagging", "on_threshold"),
+    "tag_off_threshold": ("tagging", "off_threshold"),
+    "min_event_ms": ("tagging", "min_event_ms"),
+    "endpoint": ("endpoint", "enabled"),
+    "trailing_silence_ms": ("endpoint", "trailing_silence_ms"),
+    "no_speech_timeout_ms": ("endpoint", "no_speech_timeout_ms"),
+    "max_utterance_ms": ("endpoint", "max_utterance_ms"),
+    "speech_threshold": ("endpoint", "speech_threshold"),
+}
+
+
+def engine_config(**overrides: Any) -> "_core.EngineConfig":
+    config = _core.EngineConfig()
+    for key, value in overrides.items():
+        if key == "resample":
+            config.resample = bool(value)
+            continue
+        if key not in _OVERRIDES:
+            raise TypeError(f"unknown engine option {key!r}; options are {sorted([*_OVERRIDES, 'resample'])}")
+        section, field = _OVERRIDES[key]
+        part = getattr(config, section)
+        setattr(part, field, value)
+        setattr(config, section, part)
+    return config
+
+
+class Stream:
+    """One audio stream: its buffers, model state and results."""
+
+    def __init__(self, engine: "Engine", core: "_core.Stream") -> None:
+        self._engine, self._core = engine, core
+
+    def accept_waveform(self, sample_rate: int, samples: np.ndarray) -> None:
+        """Append 1-D float32 samples in [-1, 1] or int16 PCM. Raises ValueError/TypeError on bad
+        input (wrong dtype or shape, NaN/Inf, audio after input_finished) and keeps the stream usable."""
+        if not isinstance(samples, np.ndarray):
+            raise TypeError(f"samples must be a numpy array, got {type(samples).__name__}")
+        self._core.accept_waveform(int(sample_rate), samples)
+
+    def input_finished(self) -> None:
+        self._core.input_finished()
+
+    def is_ready(self) -> bool:
+        return self._core.is_ready()
+
+    @property
+    def is_finished(self) -> bool:
+        return self._core.is_finished
+
+    def is_endpoint(self) -> bool:
+        return self._core.is_endpoint()
+
+    def reset(self) -> None:
+        """Start the next utterance after an endpoint (keeps the acoustic context)."""
+        self._core.reset()
+
+    def transcript(self) -> Transcript:
+        r = self._core.get_result()
+        tokens = tuple(Token(t, i, s) for t, i, s in zip(r.tokens, r.token_ids, r.token_times_s))
+        return Transcript(r.text, tokens, r.start_s, r.end_s, r.segment, r.is_final)
+
+    def top_tags(self) -> list[Tag]:
+        labels = self._engine.labels
+        return [Tag(labels[t.index], t.index, float(t.score)) for t in self._core.top_tags()]
+
+    def speaker_embedding(self) -> np.ndarray:
+        """Embedding of the current segment so far (empty before the first chunk)."""
+        return self._core.speaker_embedding()
+
+    @property
+    def processed_seconds(self) -> float:
+        return self._core.processed_seconds
+
+
+class Engine:
+    """A loaded model plus runtime options. Build it with :meth:`from_dir`."""
+
+    def __init__(self, backend: "_core.Backend", config: "_core.EngineConfig", speakers: SpeakerStore | None = None,
+                 speaker_threshold: float = DEFAULT_SPEAKER_THRESHOLD) -> None:
+        self._core = _core.Engine(backend, config)
+        info = self._core.info
+        self.labels = [label.name for label in info.labels]
+        self.tokens = list(info.tokens)
+        self.sample_rate = info.sample_rate
+        self.chunk_samples = info.chunk_samples
+        self.embedding_dim = next(o.shape[0] for o in info.outputs if o.name == "speaker_embedding")
+        self.speakers = speakers if speakers is not None else SpeakerStore(self.embedding_dim)
+        self.speaker_threshold = speaker_threshold
+
+    @classmethod
+    def from_dir(cls, model_dir: str | os.PathLike, backend: str = "executorch", precision: str | None = None,
+                 threads: int = 1, speakers: str | os.PathLike | SpeakerStore | None = None,
+                 speaker_threshold: float = DEFAULT_SPEAKER_THRESHOLD, **overrides: Any) -> "Engine":
+        """Load ``model_dir`` (made by ``python -m export``). ``backend``: "executorch" (native C++)
+        or "onnx" (onnxruntime); ``precision``: "int8", "fp32" or None (int8 if present).
+        ``speakers``: a speaker-store file (read if it exists) or a SpeakerStore.
+        ``overrides``: runtime options such as beam_size, window_ms, hop_ms, top_k,
+        trailing_silence_ms, max_utterance_ms, endpoint=False, resample=False."""
+        engine = cls(create_backend(model_dir, backend, precision, threads), engine_config(**overrides),
+                     speaker_threshold=speaker_threshold)
+        if isinstance(speakers, SpeakerStore):
+            engine.speakers = speakers
+        elif speakers is not None:
+            engine.speakers = SpeakerStore(engine.embedding_dim, speakers)
+        return engine
+
+    @property
+    def backend_name(self) -> str:
+        return self._core.backend_name
+
+    def create_stream(self) -> Stream:
+        return Stream(self, self._core.create_stream())
+
+    def decode(self, streams: Stream | Iterable[Stream]) -> None:
+        """Decode one chunk of each ready stream (several streams share one batched call where the
+        backend allows). Releases the GIL."""
+        if isinstance(streams, Stream):
+            self._core.decode_stream(streams._core)
+        else:
+            self._core.decode_streams([s._core for s in streams])
+
+    def decode_all(self, stream: Stream) -> None:
+        while stream.is_ready():
+            self._core.decode_stream(stream._core)
+
+    def embed(self, samples: np.ndarray, sample_rate: int = 16000) -> np.ndarray:
+        """The speaker embedding of a whole recording."""
+        stream = self.create_stream()
+        stream.accept_waveform(sample_rate, samples)
+        stream.input_finished()
+        self.decode_all(stream)
+        return stream.speaker_embedding()
+
+    def identify(self, embedding: np.ndarray) -> SpeakerMatch:
+        if len(embedding) == 0 or len(self.speakers) == 0:
+            return SpeakerMatch(None, -1.0)
+        return self.speakers.identify(embedding, self.speaker_threshold)
+
+    def events(self, chunks: Iterable[np.ndarray], sample_rate: int = 16000) -> Iterator[Event]:
+        """Stream audio chunks (any sizes) and yield typed events as they happen: partial and
+        final transcripts, tag events (start to end), and who spoke each utterance."""
+        stream = self.create_stream()
+        last_partial = ""
+
+        def drain() -> Iterator[Event]:
+            nonlocal last_partial
+            while stream.is_ready():
+                self.decode(stream)
+                core = stream._core
+                for ev in core.take_finished_tag_events():
+                    yield TagEvent(self.labels[ev.index], float(ev.peak), ev.start_s, ev.end_s)
+                result = stream.transcript()
+                if result.text != last_partial and not stream.is_endpoint():
+                    last_partial = result.text
+                    yield PartialEvent(result.text, result.start_s, result.end_s)
+                if stream.is_endpoint():
+                    yield from self._finish_segment(stream, result)
+                    last_partial = ""
+                    if stream.is_finished:
+                        return
+                    stream.reset()
+
+        for chunk in chunks:
+            stream.accept_waveform(sample_rate, chunk)
+            yield from drain()
+        stream.input_finished()
+        yield from drain()
+
+    def _finish_segment(self, stream: Stream, result: Transcript) -> Iterator[Event]:
+        if not result.text and result.end_s - result.start_s <= 0:
+            return
+        match = self.identify(stream.speaker_embedding())
+        if len(self.speakers):
+            yield SpeakerEvent(match.name, match.score, result.start_s, result.end_s)
+        if result.text:
+            yield FinalEvent(result.text, result.start_s, result.end_s, match.name)
+
+
+def transcribe_file(path: str | os.PathLike, model_dir: str | os.PathLike, **kwargs: Any) -> list[Event]:
+    """All events of one audio file (convenience for scripts and tests)."""
+    from .audio_io import read_audio
+
+    samples, rate = read_audio(Path(path))
+    engine = Engine.from_dir(model_dir, **kwargs)
+    return list(engine.events([samples], sample_rate=rate))

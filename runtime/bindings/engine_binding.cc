@@ -1,0 +1,104 @@
+// Bindings for mt2kd/engine.h. Calls that run the model release the GIL.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "mt2kd/engine.h"
+
+namespace py = pybind11;
+
+namespace mt2kd {
+
+static void StreamAccept(Stream &self, int sample_rate, const py::array &samples) {
+  if (samples.ndim() != 1)
+    throw py::value_error("samples must be a 1-D array (mono), got " + std::to_string(samples.ndim()) + " dimensions");
+  if (samples.dtype().is(py::dtype::of<float>())) {
+    auto a = py::array_t<float, py::array::c_style>::ensure(samples);
+    py::gil_scoped_release release;
+    self.AcceptWaveform(sample_rate, a.data(), static_cast<size_t>(a.size()));
+  } else if (samples.dtype().is(py::dtype::of<int16_t>())) {
+    auto a = py::array_t<int16_t, py::array::c_style>::ensure(samples);
+    py::gil_scoped_release release;
+    self.AcceptInt16(sample_rate, a.data(), static_cast<size_t>(a.size()));
+  } else {
+    throw py::type_error("samples must be float32 in [-1, 1] or int16, got dtype " + std::string(py::str(samples.dtype())));
+  }
+}
+
+void BindEngine(py::module_ &m) {
+  py::class_<DecodingConfig>(m, "DecodingConfig")
+      .def(py::init<>())
+      .def_readwrite("beam_size", &DecodingConfig::beam_size)
+      .def_readwrite("tokens_per_frame", &DecodingConfig::tokens_per_frame);
+  py::class_<TaggingConfig>(m, "TaggingConfig")
+      .def(py::init<>())
+      .def_readwrite("window_ms", &TaggingConfig::window_ms)
+      .def_readwrite("hop_ms", &TaggingConfig::hop_ms)
+      .def_readwrite("top_k", &TaggingConfig::top_k)
+      .def_readwrite("on_threshold", &TaggingConfig::on_threshold)
+      .def_readwrite("off_threshold", &TaggingConfig::off_threshold)
+      .def_readwrite("min_event_ms", &TaggingConfig::min_event_ms);
+  py::class_<EndpointConfig>(m, "EndpointConfig")
+      .def(py::init<>())
+      .def_readwrite("enabled", &EndpointConfig::enabled)
+      .def_readwrite("trailing_silence_ms", &EndpointConfig::trailing_silence_ms)
+      .def_readwrite("no_speech_timeout_ms", &EndpointConfig::no_speech_timeout_ms)
+      .def_readwrite("max_utterance_ms", &EndpointConfig::max_utterance_ms)
+      .def_readwrite("speech_threshold", &EndpointConfig::speech_threshold);
+  py::class_<EngineConfig>(m, "EngineConfig")
+      .def(py::init<>())
+      .def_readwrite("decoding", &EngineConfig::decoding)
+      .def_readwrite("tagging", &EngineConfig::tagging)
+      .def_readwrite("endpoint", &EngineConfig::endpoint)
+      .def_readwrite("resample", &EngineConfig::resample)
+      .def("__repr__", &EngineConfig::ToString);
+
+  py::class_<AsrResult>(m, "AsrResult")
+      .def_readonly("text", &AsrResult::text)
+      .def_readonly("tokens", &AsrResult::tokens)
+      .def_readonly("token_ids", &AsrResult::token_ids)
+      .def_readonly("token_times_s", &AsrResult::token_times_s)
+      .def_readonly("start_s", &AsrResult::start_s)
+      .def_readonly("end_s", &AsrResult::end_s)
+      .def_readonly("segment", &AsrResult::segment)
+      .def_readonly("is_final", &AsrResult::is_final);
+  py::class_<TagScore>(m, "TagScore").def_readonly("index", &TagScore::index).def_readonly("score", &TagScore::score);
+  py::class_<TagEvent>(m, "TagEvent")
+      .def_readonly("index", &TagEvent::index)
+      .def_readonly("start_s", &TagEvent::start_s)
+      .def_readonly("end_s", &TagEvent::end_s)
+      .def_readonly("peak", &TagEvent::peak);
+
+  py::class_<Stream>(m, "Stream")
+      .def("accept_waveform", &StreamAccept, py::arg("sample_rate"), py::arg("samples"))
+      .def("input_finished", &Stream::InputFinished)
+      .def("is_ready", &Stream::IsReady)
+      .def_property_readonly("is_finished", &Stream::IsFinished)
+      .def("is_endpoint", &Stream::IsEndpoint)
+      .def("get_result", &Stream::GetResult)
+      .def("reset", &Stream::Reset)
+      .def("top_tags", &Stream::TopTags)
+      .def("active_tag_events", &Stream::ActiveTagEvents)
+      .def("take_started_tag_events", &Stream::TakeStartedTagEvents)
+      .def("take_finished_tag_events", &Stream::TakeFinishedTagEvents)
+      .def("speaker_embedding",
+           [](const Stream &s) {
+             auto e = s.SpeakerEmbedding();
+             return py::array_t<float>(static_cast<py::ssize_t>(e.size()), e.data());
+           })
+      .def_property_readonly("processed_seconds", &Stream::ProcessedSeconds)
+      .def_property_readonly("num_chunks_decoded", &Stream::NumChunksDecoded);
+
+  py::class_<Engine, std::shared_ptr<Engine>>(m, "Engine")
+      .def(py::init<std::shared_ptr<Backend>, const EngineConfig &>(), py::arg("backend"), py::arg("config"))
+      .def("create_stream", &Engine::CreateStream, py::keep_alive<0, 1>())
+      .def("decode_streams", &Engine::DecodeStreams, py::arg("streams"), py::call_guard<py::gil_scoped_release>())
+      .def(
+          "decode_stream", [](const Engine &e, Stream *s) { e.DecodeStreams({s}); }, py::arg("stream"),
+          py::call_guard<py::gil_scoped_release>())
+      .def_property_readonly("info", &Engine::Info, py::return_value_policy::reference_internal)
+      .def_property_readonly("config", &Engine::Config)
+      .def_property_readonly("backend_name", [](const Engine &e) { return e.GetBackend().Name(); });
+}
+
+}  // namespace mt2kd

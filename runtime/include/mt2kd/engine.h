@@ -1,0 +1,109 @@
+// The streaming engine: one encoder pass per chunk feeds ASR, rolling tagging and the speaker
+// embedding. The Engine is shared and read-only (safe from many threads); each Stream owns its
+// buffers, model state and results and is used by one thread at a time.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mt2kd/backend.h"
+#include "mt2kd/chunker.h"
+#include "mt2kd/ctc_decoder.h"
+#include "mt2kd/resampler.h"
+#include "mt2kd/tag_aggregator.h"
+
+namespace mt2kd {
+
+struct EndpointConfig {
+  bool enabled = true;
+  int trailing_silence_ms = 800;     // silence that ends an utterance once it has text
+  int no_speech_timeout_ms = 5000;   // silence that ends a segment with no text yet
+  int max_utterance_ms = 20000;      // an utterance ends at the first chunk boundary past this
+  float speech_threshold = 0.5f;     // a frame is silence if CTC's best is blank and P(Speech) is below this
+  void Validate() const;
+};
+
+struct EngineConfig {
+  DecodingConfig decoding;
+  TaggingConfig tagging;
+  EndpointConfig endpoint;
+  bool resample = true;  // resample other input rates to the model's; false: refuse them
+  std::string ToString() const;
+};
+
+struct AsrResult {
+  std::string text;
+  std::vector<std::string> tokens;
+  std::vector<int> token_ids;
+  std::vector<double> token_times_s;  // when each token was emitted, seconds from the stream start
+  double start_s = 0, end_s = 0;      // the segment so far
+  int segment = 0;                    // index of this segment within the stream
+  bool is_final = false;              // the segment ended (endpoint or end of input)
+};
+
+class Engine;
+
+class Stream {
+ public:
+  ~Stream();
+  // float32 samples in [-1, 1] (or int16) at any rate; other rates are resampled when allowed.
+  // Bad input (NaN/Inf, out-of-range floats, a changed rate, audio after InputFinished) throws
+  // std::invalid_argument and leaves the stream as it was.
+  void AcceptWaveform(int sample_rate, const float *samples, size_t n);
+  void AcceptInt16(int sample_rate, const int16_t *samples, size_t n);
+  void InputFinished();
+
+  bool IsReady() const;     // a chunk waits for the engine
+  bool IsFinished() const;  // input finished and every chunk decoded
+  bool IsEndpoint() const;
+  AsrResult GetResult() const;
+  void Reset();  // start the next segment after an endpoint; the acoustic context is kept
+
+  std::vector<TagScore> TopTags() const;
+  std::vector<TagEvent> ActiveTagEvents() const;
+  std::vector<TagEvent> TakeStartedTagEvents();
+  std::vector<TagEvent> TakeFinishedTagEvents();
+  std::vector<float> SpeakerEmbedding() const;  // of the current segment, as of the last chunk
+  double ProcessedSeconds() const;              // audio decoded so far
+  int64_t NumChunksDecoded() const { return chunks_decoded_; }
+
+ private:
+  friend class Engine;
+  explicit Stream(const Engine *engine);
+  void Consume(const std::vector<float> &log_probs, const std::vector<float> &tag_probs,
+               const std::vector<float> &embedding, std::vector<Tensor> states);
+  void FeedChunker(const std::vector<float> &samples);
+
+  const Engine *engine_;
+  Chunker chunker_;
+  std::unique_ptr<Resampler> resampler_;
+  std::vector<Tensor> states_;
+  CtcDecoder decoder_;
+  TagAggregator tagger_;
+  std::vector<float> embedding_;
+  int64_t frames_ = 0, segment_start_frame_ = 0, trailing_silence_frames_ = 0, chunks_decoded_ = 0;
+  int64_t real_frames_ = 0;  // frames that hold real audio (the rest of the last chunk is padding)
+  int segment_ = 0;
+  bool endpoint_ = false;
+};
+
+class Engine {
+ public:
+  Engine(std::shared_ptr<Backend> backend, const EngineConfig &config);
+  std::unique_ptr<Stream> CreateStream() const;
+  // Decodes one chunk of every ready stream, batched as far as the backend allows.
+  void DecodeStreams(const std::vector<Stream *> &streams) const;
+  const ModelInfo &Info() const { return backend_->Info(); }
+  const EngineConfig &Config() const { return config_; }
+  const Backend &GetBackend() const { return *backend_; }
+
+ private:
+  friend class Stream;
+  std::shared_ptr<Backend> backend_;
+  EngineConfig config_;
+  int ctc_index_, tag_index_, speaker_index_, speech_label_;
+};
+
+}  // namespace mt2kd

@@ -1,0 +1,221 @@
+#include "mt2kd/engine.h"
+
+#include <algorithm>
+#include <sstream>
+#include <stdexcept>
+
+namespace mt2kd {
+
+void EndpointConfig::Validate() const {
+  if (trailing_silence_ms <= 0 || no_speech_timeout_ms <= 0 || max_utterance_ms <= 0)
+    throw std::invalid_argument("endpoint durations must be positive");
+}
+
+std::string EngineConfig::ToString() const {
+  std::ostringstream os;
+  os << "EngineConfig(beam_size=" << decoding.beam_size << ", window_ms=" << tagging.window_ms
+     << ", hop_ms=" << tagging.hop_ms << ", top_k=" << tagging.top_k << ", endpoint="
+     << (endpoint.enabled ? "on" : "off") << ", trailing_silence_ms=" << endpoint.trailing_silence_ms
+     << ", max_utterance_ms=" << endpoint.max_utterance_ms << ", resample=" << (resample ? "on" : "off") << ")";
+  return os.str();
+}
+
+// ---------------------------------------------------------------- Engine
+
+Engine::Engine(std::shared_ptr<Backend> backend, const EngineConfig &config)
+    : backend_(std::move(backend)), config_(config) {
+  if (!backend_) throw std::invalid_argument("Engine needs a backend");
+  config_.decoding.Validate();
+  config_.endpoint.Validate();
+  const ModelInfo &info = backend_->Info();
+  config_.tagging.Validate(info.frame_shift_ms);
+  ctc_index_ = info.OutputIndex("ctc_log_probs");
+  tag_index_ = info.OutputIndex("tag_probs");
+  speaker_index_ = info.OutputIndex("speaker_embedding");
+  speech_label_ = info.SpeechLabelIndex();
+}
+
+std::unique_ptr<Stream> Engine::CreateStream() const { return std::unique_ptr<Stream>(new Stream(this)); }
+
+void Engine::DecodeStreams(const std::vector<Stream *> &streams) const {
+  std::vector<Stream *> ready;
+  for (Stream *s : streams)
+    if (s && s->IsReady()) ready.push_back(s);
+  const int max_batch = backend_->MaxBatch() > 0 ? backend_->MaxBatch() : static_cast<int>(ready.size());
+  const ModelInfo &info = Info();
+  for (size_t begin = 0; begin < ready.size(); begin += max_batch) {
+    const size_t end = std::min(ready.size(), begin + static_cast<size_t>(max_batch));
+    const int batch = static_cast<int>(end - begin);
+    std::vector<float> samples;
+    samples.reserve(static_cast<size_t>(batch) * info.chunk_samples);
+    std::vector<Tensor> states(info.states.size());
+    for (size_t i = begin; i < end; ++i) {
+      auto chunk = ready[i]->chunker_.PopChunk();
+      samples.insert(samples.end(), chunk.begin(), chunk.end());
+    }
+    for (size_t k = 0; k < info.states.size(); ++k) {
+      std::vector<const Tensor *> items;
+      for (size_t i = begin; i < end; ++i) items.push_back(&ready[i]->states_[k]);
+      states[k] = Stack(items);
+    }
+    StepResult result = backend_->Step(batch, samples, states);
+    if (result.outputs.size() != info.outputs.size() || result.states.size() != info.states.size())
+      throw std::runtime_error(backend_->Name() + " backend returned the wrong number of tensors");
+    std::vector<std::vector<Tensor>> per_state;
+    for (auto &t : result.states) per_state.push_back(Unstack(t));
+    auto ctc = Unstack(result.outputs[ctc_index_]);
+    auto tags = Unstack(result.outputs[tag_index_]);
+    auto emb = Unstack(result.outputs[speaker_index_]);
+    for (int b = 0; b < batch; ++b) {
+      std::vector<Tensor> new_states;
+      for (auto &ps : per_state) new_states.push_back(std::move(ps[b]));
+      ready[begin + b]->Consume(ctc[b].data, tags[b].data, emb[b].data, std::move(new_states));
+    }
+  }
+}
+
+// ---------------------------------------------------------------- Stream
+
+namespace {
+ChunkerConfig ChunkerFor(const ModelInfo &info) {
+  ChunkerConfig c;
+  c.sample_rate = info.sample_rate;
+  c.chunk_samples = info.chunk_samples;
+  return c;
+}
+}  // namespace
+
+Stream::Stream(const Engine *engine)
+    : engine_(engine),
+      chunker_(ChunkerFor(engine->Info())),
+      decoder_(engine->Config().decoding, 0),
+      tagger_(engine->Config().tagging, static_cast<int>(engine->Info().labels.size()), engine->Info().frame_shift_ms) {
+  for (const auto &s : engine->Info().states) {
+    std::vector<int64_t> shape{1};
+    shape.insert(shape.end(), s.shape.begin(), s.shape.end());
+    states_.emplace_back(shape);
+  }
+}
+
+Stream::~Stream() = default;
+
+void Stream::FeedChunker(const std::vector<float> &samples) {
+  chunker_.AcceptFloat(engine_->Info().sample_rate, samples.data(), samples.size());
+}
+
+void Stream::AcceptWaveform(int sample_rate, const float *samples, size_t n) {
+  const int model_rate = engine_->Info().sample_rate;
+  if (sample_rate == model_rate && !resampler_) {
+    chunker_.AcceptFloat(sample_rate, samples, n);
+    return;
+  }
+  if (!engine_->Config().resample)
+    throw std::invalid_argument("sample rate " + std::to_string(sample_rate) + " Hz does not match the model's " +
+                                std::to_string(model_rate) + " Hz and resampling is off");
+  if (resampler_ && resampler_->InRate() != sample_rate)
+    throw std::invalid_argument("the sample rate changed from " + std::to_string(resampler_->InRate()) + " to " +
+                                std::to_string(sample_rate) + " Hz within one stream");
+  if (!resampler_ && chunker_.NumSamplesAccepted() > 0)
+    throw std::invalid_argument("the sample rate changed within one stream");
+  if (chunker_.IsFinished()) throw std::invalid_argument("audio after input_finished(): call reset() first");
+  // Validate through a throwaway chunker pass first so bad input leaves the stream untouched.
+  ChunkerConfig check = chunker_.Config();
+  check.sample_rate = sample_rate;
+  Chunker(check).AcceptFloat(sample_rate, samples, n);
+  if (!resampler_) resampler_ = std::make_unique<Resampler>(sample_rate, model_rate);
+  std::vector<float> out;
+  resampler_->Accept(samples, n, &out);
+  FeedChunker(out);
+}
+
+void Stream::AcceptInt16(int sample_rate, const int16_t *samples, size_t n) {
+  std::vector<float> f(n);
+  for (size_t i = 0; i < n; ++i) f[i] = samples[i] / 32768.0f;
+  AcceptWaveform(sample_rate, f.data(), n);
+}
+
+void Stream::InputFinished() {
+  if (resampler_ && !chunker_.IsFinished()) {
+    std::vector<float> out;
+    resampler_->Flush(&out);
+    FeedChunker(out);
+  }
+  chunker_.InputFinished();
+}
+
+bool Stream::IsReady() const { return chunker_.IsReady(); }
+bool Stream::IsFinished() const { return chunker_.IsFinished() && !chunker_.IsReady(); }
+bool Stream::IsEndpoint() const { return endpoint_ || IsFinished(); }
+
+void Stream::Consume(const std::vector<float> &log_probs, const std::vector<float> &tag_probs,
+                     const std::vector<float> &embedding, std::vector<Tensor> states) {
+  const ModelInfo &info = engine_->Info();
+  const EndpointConfig &ep = engine_->Config().endpoint;
+  const int frames = info.frames_per_chunk;
+  const int vocab = static_cast<int>(info.tokens.size());
+  const int classes = static_cast<int>(info.labels.size());
+  states_ = std::move(states);
+  embedding_ = embedding;
+  // Frames past the real audio (the zero-padded tail of the last chunk) are not decoded.
+  const int64_t real_samples = chunker_.NumSamplesAccepted();
+  const int64_t samples_per_frame = info.chunk_samples / frames;
+  const int64_t real_total = (real_samples + samples_per_frame - 1) / samples_per_frame;
+  const int usable = static_cast<int>(std::clamp<int64_t>(real_total - frames_, 0, frames));
+  decoder_.Accept(log_probs.data(), usable, vocab, frames_);
+  tagger_.Accept(tag_probs.data(), usable);
+  for (int t = 0; t < usable; ++t) {
+    const float *row = log_probs.data() + static_cast<size_t>(t) * vocab;
+    const bool blank = std::max_element(row, row + vocab) == row;
+    const int sp = engine_->speech_label_;
+    const bool quiet = sp < 0 || tag_probs[static_cast<size_t>(t) * classes + sp] < ep.speech_threshold;
+    trailing_silence_frames_ = (blank && quiet) ? trailing_silence_frames_ + 1 : 0;
+  }
+  frames_ += usable;
+  ++chunks_decoded_;
+  if (IsFinished()) tagger_.Flush();
+  if (ep.enabled) {
+    const int shift = info.frame_shift_ms;
+    const bool has_text = !decoder_.Best().empty();
+    const int64_t silence_ms = trailing_silence_frames_ * shift;
+    endpoint_ = (has_text && silence_ms >= ep.trailing_silence_ms) || (!has_text && silence_ms >= ep.no_speech_timeout_ms) ||
+                (frames_ - segment_start_frame_) * shift >= ep.max_utterance_ms;
+  }
+}
+
+AsrResult Stream::GetResult() const {
+  const ModelInfo &info = engine_->Info();
+  AsrResult r;
+  const double shift_s = info.frame_shift_ms / 1000.0;
+  for (const auto &tok : decoder_.Best()) {
+    r.token_ids.push_back(tok.id);
+    r.tokens.push_back(info.tokens.at(tok.id));
+    r.token_times_s.push_back(tok.frame * shift_s);
+  }
+  r.text = Detokenize(r.tokens);
+  r.start_s = segment_start_frame_ * shift_s;
+  r.end_s = frames_ * shift_s;
+  r.segment = segment_;
+  r.is_final = IsEndpoint();
+  return r;
+}
+
+void Stream::Reset() {
+  decoder_.Reset();
+  segment_start_frame_ = frames_;
+  trailing_silence_frames_ = 0;
+  endpoint_ = false;
+  ++segment_;
+  const auto &specs = engine_->Info().states;
+  for (size_t k = 0; k < specs.size(); ++k)
+    if (specs[k].reset_at_segment) std::fill(states_[k].data.begin(), states_[k].data.end(), 0.0f);
+  embedding_.clear();
+}
+
+std::vector<TagScore> Stream::TopTags() const { return tagger_.TopK(); }
+std::vector<TagEvent> Stream::ActiveTagEvents() const { return tagger_.ActiveEvents(); }
+std::vector<TagEvent> Stream::TakeStartedTagEvents() { return tagger_.TakeStartedEvents(); }
+std::vector<TagEvent> Stream::TakeFinishedTagEvents() { return tagger_.TakeFinishedEvents(); }
+std::vector<float> Stream::SpeakerEmbedding() const { return embedding_; }
+double Stream::ProcessedSeconds() const { return frames_ * engine_->Info().frame_shift_ms / 1000.0; }
+
+}  // namespace mt2kd

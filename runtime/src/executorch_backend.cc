@@ -1,0 +1,85 @@
+// ExecuTorch backend: runs the exported .pte through executorch::extension::Module.
+#include <executorch/extension/module/module.h>
+#include <executorch/extension/tensor/tensor.h>
+
+#include <fstream>
+#include <mutex>
+#include <stdexcept>
+
+#include "mt2kd/backend.h"
+
+namespace mt2kd {
+
+namespace {
+
+using executorch::extension::Module;
+using executorch::runtime::EValue;
+
+constexpr const char *kMetadataMethod = "mt2kd_metadata";
+
+class ExecuTorchBackend : public Backend {
+ public:
+  explicit ExecuTorchBackend(const std::string &path) : path_(path) {
+    if (!std::ifstream(path).good()) throw std::invalid_argument(path + ": model file not found");
+    module_ = std::make_unique<Module>(path, Module::LoadMode::Mmap);
+    auto names = module_->method_names();
+    if (!names.ok()) throw std::invalid_argument(path + ": not a loadable ExecuTorch program");
+    if (!names->count(kMetadataMethod))
+      throw std::invalid_argument(path + ": program has no 'mt2kd_metadata' method (not exported by mt2kd-edge?)");
+    auto meta = module_->execute(kMetadataMethod);
+    if (!meta.ok() || meta->empty() || !(*meta)[0].isString())
+      throw std::invalid_argument(path + ": could not read the program's metadata");
+    auto text = (*meta)[0].toString();
+    info_ = ModelInfo::FromJson(std::string(text.data(), text.size()), path);
+    if (module_->load_method("forward") != executorch::runtime::Error::Ok)
+      throw std::invalid_argument(path + ": the program's forward method does not load");
+  }
+
+  const ModelInfo &Info() const override { return info_; }
+  int MaxBatch() const override { return 1; }  // exported with a fixed batch of one
+  std::string Name() const override { return "executorch"; }
+
+  StepResult Step(int batch, const std::vector<float> &samples, const std::vector<Tensor> &states) override {
+    if (batch != 1) throw std::invalid_argument("the ExecuTorch backend steps one stream per call");
+    // Module keeps per-method buffers: one call at a time.
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<executorch::extension::TensorPtr> keep;
+    std::vector<EValue> inputs;
+    keep.reserve(states.size() + 1);
+    keep.push_back(executorch::extension::from_blob(const_cast<float *>(samples.data()), {1, info_.chunk_samples}));
+    for (const Tensor &s : states) {
+      std::vector<executorch::aten::SizesType> sizes(s.shape.begin(), s.shape.end());
+      keep.push_back(executorch::extension::from_blob(const_cast<float *>(s.data.data()), sizes));
+    }
+    for (auto &t : keep) inputs.emplace_back(*t);
+    auto result = module_->forward(inputs);
+    if (!result.ok())
+      throw std::runtime_error(path_ + ": forward failed (ExecuTorch error " +
+                               std::to_string(static_cast<int>(result.error())) + ")");
+    StepResult out;
+    const size_t n_out = info_.outputs.size();
+    for (size_t i = 0; i < result->size(); ++i) {
+      const auto &t = (*result)[i].toTensor();
+      Tensor copy;
+      copy.shape.assign(t.sizes().begin(), t.sizes().end());
+      const float *p = t.const_data_ptr<float>();
+      copy.data.assign(p, p + t.numel());
+      (i < n_out ? out.outputs : out.states).push_back(std::move(copy));
+    }
+    return out;
+  }
+
+ private:
+  std::string path_;
+  std::unique_ptr<Module> module_;
+  ModelInfo info_;
+  std::mutex mutex_;
+};
+
+}  // namespace
+
+std::shared_ptr<Backend> CreateExecuTorchBackend(const std::string &pte_path) {
+  return std::make_shared<ExecuTorchBackend>(pte_path);
+}
+
+}  // namespace mt2kd
