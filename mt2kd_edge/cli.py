@@ -1,7 +1,6 @@
-"""The `mt2kd-edge` command.
-
-Today it has the commands the foundation supports; `run`, `live`, `enroll`, `bench` and
-`export` arrive with the runtime and the exporters. Errors print as one line, not a traceback.
+"""The `mt2kd-edge` command: run files through the streaming runtime, manage enrolled
+speakers, soak-test, and check the torch model's streaming. Errors print as one line, not a
+traceback. (`live`, `bench` and the bundled default model arrive with issue 8.)
 """
 
 from __future__ import annotations
@@ -12,6 +11,11 @@ import sys
 from . import __version__, core_version
 
 EPILOG = """examples:
+  mt2kd-edge run --model DIR clip.wav   stream a file through the runtime: transcript, tags, speakers
+  mt2kd-edge run --model DIR --jsonl a.wav b.wav      one JSON object per event
+  mt2kd-edge enroll --model DIR alice a1.wav a2.wav   enroll a speaker (speakers.json by default)
+  mt2kd-edge speakers list | remove NAME
+  mt2kd-edge soak --model DIR --minutes 60            memory and per-chunk cost over an hour of audio
   mt2kd-edge check                      stream 6 s of synthetic speech-like audio through the
                                         default-size (untrained) model and compare with a full pass
   mt2kd-edge check --audio clip.wav     the same on your own 16 kHz file
@@ -69,6 +73,116 @@ def cmd_spec(args: argparse.Namespace) -> int:
     return 0
 
 
+def _engine(args: argparse.Namespace, **overrides):
+    from .engine import Engine
+
+    return Engine.from_dir(args.model, backend=args.backend, precision=args.precision, threads=args.threads,
+                           speakers=getattr(args, "speakers", None), **overrides)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import json
+
+    from .audio_io import read_audio
+
+    import sys
+
+    engine = _engine(args, beam_size=args.beam_size)
+    live = sys.stdout.isatty()  # partial lines redraw in place on a terminal only
+    clear = "\r\033[K" if live else ""
+    for path in args.files:
+        samples, rate = read_audio(path)
+        piece = max(1, rate * args.chunk_ms // 1000)
+        chunks = (samples[i:i + piece] for i in range(0, len(samples), piece))
+        if args.realtime:
+            chunks = _paced(chunks, args.chunk_ms / 1000)
+        if not args.jsonl:
+            print(f"== {path} ({len(samples) / rate:.2f} s, {engine.backend_name})")
+        for event in engine.events(chunks, sample_rate=rate):
+            if args.jsonl:
+                d = event.as_dict()
+                for key in ("start_s", "end_s"):
+                    d[key.replace("_s", "_ms")] = int(round(d.pop(key) * 1000))
+                if event.type == "tag":
+                    d["score"] = round(d["score"], 4)
+                print(json.dumps({"file": str(path), **d}), flush=True)
+            elif event.type == "partial":
+                if live:
+                    print(f"{clear}  ... {event.text[-70:]}", end="", flush=True)
+            elif event.type == "final":
+                who = event.speaker or "unknown"
+                print(f"{clear}[{event.start_s:7.2f} - {event.end_s:7.2f}] {who:>10}: {event.text}", flush=True)
+            elif event.type == "tag":
+                print(f"{clear}[{event.start_s:7.2f} - {event.end_s:7.2f}] {'tag':>10}: {event.label} ({event.score:.2f})")
+    return 0
+
+
+def _paced(chunks, seconds_per_chunk: float):
+    import time
+
+    start = time.perf_counter()
+    for i, chunk in enumerate(chunks):
+        delay = start + i * seconds_per_chunk - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        yield chunk
+
+
+def cmd_enroll(args: argparse.Namespace) -> int:
+    from .audio_io import read_audio
+
+    engine = _engine(args)
+    for path in args.files:
+        samples, rate = read_audio(path)
+        engine.speakers.enroll(args.name, engine.embed(samples, rate))
+    saved = engine.speakers.save(args.speakers)
+    print(f"enrolled {args.name!r} from {len(args.files)} file(s): "
+          f"{engine.speakers.num_utterances(args.name)} utterance(s) in {saved}")
+    return 0
+
+
+def cmd_speakers(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .speakers import SpeakerStore
+
+    path = Path(args.speakers)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no speaker store yet (enroll someone first)")
+    store = SpeakerStore.load(path)
+    if args.action == "list":
+        for name in store.names():
+            print(f"{name}\t{store.num_utterances(name)} utterance(s)")
+        if not len(store):
+            print("(no speakers enrolled)")
+    else:
+        if not args.name:
+            raise ValueError("speakers remove needs a NAME")
+        store.remove(args.name)
+        store.save()
+        print(f"removed {args.name!r} from {path}")
+    return 0
+
+
+def cmd_soak(args: argparse.Namespace) -> int:
+    import json
+
+    from .soak import soak
+
+    engine = _engine(args)
+    report = soak(engine, args.minutes * 60,
+                  progress=None if args.json else lambda m: print(f"  {m} min of audio", end="\r", flush=True))
+    if args.json:
+        print(json.dumps(report.as_dict()))
+    else:
+        print(f"{report.audio_s / 60:.0f} min of audio through one {report.backend} stream in {report.wall_s:.1f} s "
+              f"(RTF {report.real_time_factor:.4f}); {report.segments} segments")
+        print(f"RSS after the first minute {report.rss_after_first_minute_mb:.1f} MB, at the end "
+              f"{report.rss_end_mb:.1f} MB (growth {report.rss_growth_mb:+.1f} MB)")
+        print(f"per chunk: model {report.model_ms_per_chunk:.3f} ms, runtime core {report.core_ms_per_chunk:.3f} ms")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="mt2kd-edge", description="Streaming ASR, audio tagging and speaker ID from one causal encoder.",
@@ -95,6 +209,43 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("spec", help="print the streaming contract: input, outputs and state tensors")
     model_args(s)
     s.set_defaults(func=cmd_spec)
+
+    def runtime_args(sp: argparse.ArgumentParser, speakers: bool = True) -> None:
+        sp.add_argument("--model", required=True, metavar="DIR", help="an exported model directory (python -m export)")
+        sp.add_argument("--backend", choices=("executorch", "onnx"), default="executorch",
+                        help="executorch: native C++ (default); onnx: onnxruntime")
+        sp.add_argument("--precision", choices=("int8", "fp32"), help="default: int8 when present")
+        sp.add_argument("--threads", type=int, default=1, help="onnxruntime threads (default 1)")
+        if speakers:
+            sp.add_argument("--speakers", default="speakers.json", metavar="FILE",
+                            help="speaker store to identify against / enroll into (default speakers.json)")
+
+    r = sub.add_parser("run", help="stream audio files through the runtime and print what it hears")
+    runtime_args(r)
+    r.add_argument("files", nargs="+", metavar="FILE", help="audio files (any rate; resampled to the model's)")
+    r.add_argument("--chunk-ms", type=int, default=100, help="size of the audio pieces fed in (default 100)")
+    r.add_argument("--realtime", action="store_true", help="pace the input like a live source")
+    r.add_argument("--jsonl", action="store_true", help="one JSON object per event instead of text")
+    r.add_argument("--beam-size", type=int, default=1, help="CTC prefix beam size (1: greedy)")
+    r.set_defaults(func=cmd_run)
+
+    e = sub.add_parser("enroll", help="enroll a speaker from one or more recordings")
+    runtime_args(e)
+    e.add_argument("name", help="the speaker's name")
+    e.add_argument("files", nargs="+", metavar="FILE", help="recordings of that speaker alone")
+    e.set_defaults(func=cmd_enroll)
+
+    k = sub.add_parser("speakers", help="list or remove enrolled speakers")
+    k.add_argument("action", choices=("list", "remove"))
+    k.add_argument("name", nargs="?", help="the speaker to remove")
+    k.add_argument("--speakers", default="speakers.json", metavar="FILE", help="speaker store (default speakers.json)")
+    k.set_defaults(func=cmd_speakers)
+
+    so = sub.add_parser("soak", help="stream a long synthetic recording; report memory growth and per-chunk cost")
+    runtime_args(so, speakers=False)
+    so.add_argument("--minutes", type=float, default=60.0, help="minutes of audio (default 60)")
+    so.add_argument("--json", action="store_true", help="machine-readable output")
+    so.set_defaults(func=cmd_soak)
     return p
 
 
@@ -102,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError, RuntimeError) as e:  # includes CheckpointError
+    except (ValueError, FileNotFoundError, RuntimeError, TypeError) as e:  # incl. Checkpoint/ModelFile errors
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -143,6 +143,11 @@ class Engine:
     def backend_name(self) -> str:
         return self._core.backend_name
 
+    def timing(self) -> dict[str, float]:
+        """Decoding time so far: the model's steps against the core's own work per chunk."""
+        t = self._core.timing()
+        return {"model_s": t.model_s, "core_s": t.core_s, "chunks": t.chunks}
+
     def create_stream(self) -> Stream:
         return Stream(self, self._core.create_stream())
 

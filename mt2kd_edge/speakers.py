@@ -31,6 +31,17 @@ class SpeakerStore:
         else:
             self._store = _core.SpeakerStore(embedding_dim)
 
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "SpeakerStore":
+        """Open an existing store with whatever embedding size it holds."""
+        try:
+            core = _core.SpeakerStore.load(str(path))
+        except ValueError as e:
+            raise SpeakerStoreError(str(e)) from None
+        store = cls.__new__(cls)
+        store.path, store._store = Path(path), core
+        return store
+
     def enroll(self, name: str, embedding: np.ndarray) -> None:
         self._store.enroll(name, np.asarray(embedding, dtype=np.float32))
 

@@ -69,3 +69,71 @@ def test_spec_prints_every_state(command):
     out = run(command)
     assert out.returncode == 0, out.stderr
     assert "state speaker.stats" in out.stdout and "state layer5.conv" in out.stdout
+
+
+# ---- the runtime commands, on a tiny exported model ----
+
+@pytest.fixture(scope="module")
+def wav(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "clip.wav"
+    sf.write(path, speech_like(2.5, seed=3), 16000, subtype="PCM_16")
+    return path
+
+
+def test_run_prints_finals_and_tags_and_jsonl_events(tiny_export, wav):
+    import json
+
+    out = run("run", "--model", str(tiny_export["dir"]), str(wav))
+    assert out.returncode == 0, out.stderr
+    assert f"== {wav}" in out.stdout and "unknown:" in out.stdout  # a final line, nobody enrolled
+    out = run("run", "--model", str(tiny_export["dir"]), "--backend", "onnx", "--jsonl", str(wav))
+    assert out.returncode == 0, out.stderr
+    events = [json.loads(line) for line in out.stdout.splitlines()]
+    finals = [e for e in events if e["type"] == "final"]
+    assert finals and all({"text", "start_ms", "end_ms", "speaker"} <= set(e) for e in finals)
+    assert finals[0]["speaker"] is None
+    for e in events:
+        if e["type"] == "tag":
+            assert {"label", "score", "start_ms", "end_ms"} <= set(e) and e["start_ms"] < e["end_ms"]
+
+
+def test_enroll_then_identify_list_and_remove(tiny_export, wav, tmp_path):
+    import json
+
+    store = tmp_path / "speakers.json"
+    model = str(tiny_export["dir"])
+    out = run("enroll", "--model", model, "--speakers", str(store), "alice", str(wav), str(wav))
+    assert out.returncode == 0, out.stderr
+    assert "2 utterance(s)" in out.stdout and store.is_file()
+    out = run("run", "--model", model, "--speakers", str(store), "--jsonl", str(wav))
+    events = [json.loads(line) for line in out.stdout.splitlines()]
+    assert any(e["type"] == "speaker" and e["name"] == "alice" for e in events)
+    assert run("speakers", "list", "--speakers", str(store)).stdout.startswith("alice\t2")
+    out = run("speakers", "remove", "bob", "--speakers", str(store))
+    assert out.returncode == 2 and "unknown speaker 'bob'" in out.stderr
+    assert run("speakers", "remove", "alice", "--speakers", str(store)).returncode == 0
+    assert "(no speakers enrolled)" in run("speakers", "list", "--speakers", str(store)).stdout
+
+
+def test_runtime_commands_report_bad_inputs(tiny_export, wav, tmp_path):
+    broken = tmp_path / "speakers.json"
+    broken.write_text("{ not json")
+    cases = [
+        (("run", "--model", str(tmp_path / "nope"), str(wav)), "model directory not found"),
+        (("run", "--model", str(tiny_export["dir"]), str(tmp_path / "missing.wav")), "no such audio file"),
+        (("run", "--model", str(tiny_export["dir"]), "--speakers", str(broken), str(wav)), "left untouched"),
+    ]
+    for args, message in cases:
+        out = run(*args)
+        assert out.returncode == 2 and message in out.stderr and "Traceback" not in out.stderr, out.stderr
+    assert broken.read_text() == "{ not json"
+
+
+def test_soak_reports_flat_memory_and_core_cost(tiny_export):
+    import json
+
+    out = run("soak", "--model", str(tiny_export["dir"]), "--minutes", "3", "--json")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["audio_s"] == 180 and len(report["rss_by_audio_minute"]) == 3
+    assert report["model_ms_per_chunk"] > 0 and report["core_ms_per_chunk"] >= 0

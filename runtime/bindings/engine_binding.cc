@@ -89,6 +89,11 @@ void BindEngine(py::module_ &m) {
       .def_property_readonly("processed_seconds", &Stream::ProcessedSeconds)
       .def_property_readonly("num_chunks_decoded", &Stream::NumChunksDecoded);
 
+  py::class_<DecodeTiming>(m, "DecodeTiming")
+      .def_readonly("model_s", &DecodeTiming::model_s)
+      .def_readonly("core_s", &DecodeTiming::core_s)
+      .def_readonly("chunks", &DecodeTiming::chunks);
+
   py::class_<Engine, std::shared_ptr<Engine>>(m, "Engine")
       .def(py::init<std::shared_ptr<Backend>, const EngineConfig &>(), py::arg("backend"), py::arg("config"))
       .def("create_stream", &Engine::CreateStream, py::keep_alive<0, 1>())
@@ -98,7 +103,8 @@ void BindEngine(py::module_ &m) {
           py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("info", &Engine::Info, py::return_value_policy::reference_internal)
       .def_property_readonly("config", &Engine::Config)
-      .def_property_readonly("backend_name", [](const Engine &e) { return e.GetBackend().Name(); });
+      .def_property_readonly("backend_name", [](const Engine &e) { return e.GetBackend().Name(); })
+      .def("timing", &Engine::Timing, "Seconds spent in the model's step and in the core's own work.");
 }
 
 }  // namespace mt2kd

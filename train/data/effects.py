@@ -1,0 +1,148 @@
+"""Channel effects and augmentation on 16 kHz float32 mono audio (numpy, scipy, pyroomacoustics).
+
+Every function takes its randomness from the ``rng`` it is given, so an item's seed reproduces it.
+``random_channel`` draws a whole chain and returns the parameters it used; they go into the manifests.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+from scipy.signal import butter, fftconvolve, resample_poly, sosfilt
+
+SAMPLE_RATE = 16000
+TELEPHONE_RATE = 8000  # narrow-band telephone: 300-3400 Hz, 8 kHz, 8-bit mu-law
+PEAK_LIMIT = 0.99  # nothing written clips
+
+
+def resample(x: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
+    if from_rate == to_rate:
+        return x.astype(np.float32)
+    ratio = Fraction(to_rate, from_rate).limit_denominator(1000)
+    return resample_poly(x, ratio.numerator, ratio.denominator).astype(np.float32)
+
+
+def to_mono(x: np.ndarray) -> np.ndarray:
+    return x.mean(axis=1) if x.ndim == 2 else x
+
+
+def rms_dbfs(x: np.ndarray) -> float:
+    return float(10 * np.log10(np.mean(np.square(x, dtype=np.float64)) + 1e-12))
+
+
+def set_level(x: np.ndarray, target_dbfs: float) -> np.ndarray:
+    """Scale to an RMS level, then down again if needed so the peak stays under PEAK_LIMIT."""
+    y = x * 10 ** ((target_dbfs - rms_dbfs(x)) / 20)
+    peak = np.abs(y).max(initial=0.0)
+    return (y * (PEAK_LIMIT / peak) if peak > PEAK_LIMIT else y).astype(np.float32)
+
+
+def trim_silence(x: np.ndarray, threshold_db: float = -40.0, margin_ms: int = 50) -> np.ndarray:
+    """Cut leading and trailing audio quieter than ``threshold_db`` below the peak (10 ms frames)."""
+    frame = SAMPLE_RATE // 100
+    n = len(x) // frame
+    if n == 0:
+        return x
+    energy = np.sqrt(np.mean(x[: n * frame].reshape(n, frame) ** 2, axis=1)) + 1e-9
+    loud = np.flatnonzero(20 * np.log10(energy / energy.max()) > threshold_db)
+    margin = margin_ms * SAMPLE_RATE // 1000
+    return x[max(0, loud[0] * frame - margin): min(len(x), (loud[-1] + 1) * frame + margin)]
+
+
+def coloured_noise(num_samples: int, colour: str, rng: np.random.Generator) -> np.ndarray:
+    """White, pink (1/f) or brown (1/f^2) Gaussian noise at unit RMS."""
+    white = rng.standard_normal(num_samples)
+    if colour != "white":
+        spectrum = np.fft.rfft(white)
+        f = np.maximum(np.fft.rfftfreq(num_samples), 1.0 / num_samples)
+        spectrum /= np.sqrt(f) if colour == "pink" else f
+        white = np.fft.irfft(spectrum, num_samples)
+    return (white / (np.std(white) + 1e-12)).astype(np.float32)
+
+
+def mix_at_snr(signal: np.ndarray, noise: np.ndarray, snr_db: float, offset: int = 0) -> np.ndarray:
+    """``signal`` plus ``noise`` (placed at ``offset``, cut to fit) scaled to ``snr_db`` below the signal."""
+    out = signal.astype(np.float32).copy()
+    noise = noise[: max(0, len(out) - offset)]
+    if len(noise) == 0:
+        return out
+    gain = 10 ** ((rms_dbfs(signal) - rms_dbfs(noise) - snr_db) / 20)
+    out[offset: offset + len(noise)] += gain * noise
+    return out
+
+
+def change_speed(x: np.ndarray, factor: float) -> np.ndarray:
+    """Play ``factor`` times faster (pitch moves with it), like sox `speed`."""
+    ratio = Fraction(factor).limit_denominator(100)
+    return resample_poly(x, ratio.denominator, ratio.numerator).astype(np.float32)
+
+
+def telephone(x: np.ndarray) -> np.ndarray:
+    """Narrow-band telephone: band-pass 300-3400 Hz, down to 8 kHz, 8-bit mu-law, back up to 16 kHz."""
+    band = sosfilt(butter(4, (300, 3400), btype="band", fs=SAMPLE_RATE, output="sos"), x)
+    narrow = resample(band, SAMPLE_RATE, TELEPHONE_RATE)
+    peak = np.abs(narrow).max(initial=0.0) + 1e-9
+    mu = 255.0
+    companded = np.sign(narrow / peak) * np.log1p(mu * np.abs(narrow / peak)) / np.log1p(mu)
+    quantised = np.round(companded * 127) / 127
+    expanded = np.sign(quantised) * np.expm1(np.abs(quantised) * np.log1p(mu)) / mu * peak
+    return resample(expanded, TELEPHONE_RATE, SAMPLE_RATE)[: len(x)]
+
+
+def microphone_colour(x: np.ndarray, highpass_hz: float, lowpass_hz: float) -> np.ndarray:
+    """A cheap microphone and preamp: a low cut and a high roll-off."""
+    sos = np.vstack([butter(2, highpass_hz, btype="high", fs=SAMPLE_RATE, output="sos"),
+                     butter(1, lowpass_hz, btype="low", fs=SAMPLE_RATE, output="sos")])
+    return sosfilt(sos, x).astype(np.float32)
+
+
+def room_impulse_response(rng: np.random.Generator) -> tuple[np.ndarray, dict]:
+    """A shoebox room simulated with pyroomacoustics (image source method): the RIR and the room drawn."""
+    import pyroomacoustics as pra
+
+    dims = rng.uniform((3.0, 3.0, 2.4), (9.0, 7.0, 3.5))
+    rt60_s = float(rng.uniform(0.15, 0.7))
+    absorption, max_order = pra.inverse_sabine(rt60_s, dims)
+    room = pra.ShoeBox(dims, fs=SAMPLE_RATE, materials=pra.Material(absorption), max_order=min(max_order, 12))
+    margin = 0.5
+    source = rng.uniform(margin, dims - margin)
+    mic = rng.uniform(margin, dims - margin)
+    room.add_source(source)
+    room.add_microphone(mic)
+    room.compute_rir()
+    rir = np.asarray(room.rir[0][0], dtype=np.float32)
+    distance_m = float(np.linalg.norm(source - mic))
+    return rir / (np.abs(rir).max() + 1e-9), {"room_m": [round(float(d), 2) for d in dims], "rt60_s": round(rt60_s, 3),
+                                              "distance_m": round(distance_m, 2)}
+
+
+def reverberate(x: np.ndarray, rir: np.ndarray) -> np.ndarray:
+    # Align on the direct path so a reverberant copy starts when the dry one does.
+    start = int(np.argmax(np.abs(rir)))
+    return fftconvolve(x, rir[start:])[: len(x)].astype(np.float32)
+
+
+def random_channel(x: np.ndarray, rng: np.random.Generator, p_room: float, p_noise: float, p_mic: float,
+                   p_telephone: float, snr_db: tuple[float, float], noise_colours: tuple[str, ...]) -> tuple[np.ndarray, dict]:
+    """Apply a random chain room -> microphone -> noise -> telephone, each with its own probability.
+
+    Returns the audio (level not yet set) and a dict of what was applied, for the manifests.
+    """
+    applied: dict = {}
+    if rng.random() < p_room:
+        rir, applied["room"] = room_impulse_response(rng)
+        x = reverberate(x, rir)
+    if rng.random() < p_mic:
+        applied["mic"] = {"highpass_hz": round(float(rng.uniform(50, 250)), 1),
+                          "lowpass_hz": round(float(rng.uniform(3500, 7500)), 1)}
+        x = microphone_colour(x, **applied["mic"])
+    if rng.random() < p_noise:
+        colour = str(rng.choice(noise_colours))
+        snr = float(rng.uniform(*snr_db))
+        applied["noise"] = {"colour": colour, "snr_db": round(snr, 2)}
+        x = mix_at_snr(x, coloured_noise(len(x), colour, rng), snr)
+    if rng.random() < p_telephone:
+        applied["telephone_8khz"] = True
+        x = telephone(x)
+    return x.astype(np.float32), applied
