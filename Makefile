@@ -23,8 +23,8 @@ $(CORE_STAMP): $(SETUP_STAMP) $(CORE_SOURCES)
 	$(PY) -m pip --disable-pip-version-check -q install --no-build-isolation --no-deps -e .
 	touch $@
 
-demo: setup  ## the best working path today: stream audio through the untrained default model
-	$(VENV)/bin/mt2kd-edge check
+demo: setup  ## the best path today: streaming check, export, C++ runtime (untrained model)
+	bash scripts/demo.sh
 
 test: setup  ## the whole suite (Python and C++)
 	$(PY) -m pytest -q tests

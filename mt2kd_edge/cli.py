@@ -169,9 +169,14 @@ def cmd_soak(args: argparse.Namespace) -> int:
 
     from .soak import soak
 
+    import sys
+
     engine = _engine(args)
+    show = not args.json and sys.stdout.isatty()
     report = soak(engine, args.minutes * 60,
-                  progress=None if args.json else lambda m: print(f"  {m} min of audio", end="\r", flush=True))
+                  progress=(lambda m: print(f"\r\033[K  {m} min of audio", end="", flush=True)) if show else None)
+    if show:
+        print("\r\033[K", end="")
     if args.json:
         print(json.dumps(report.as_dict()))
     else:
