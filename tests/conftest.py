@@ -75,3 +75,16 @@ def cpp_build(tmp_path_factory) -> Path:
         out = subprocess.run(cmd, capture_output=True, text=True, env=env)
         assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     return build
+
+
+@pytest.fixture(scope="session")
+def ci_corpus(tmp_path_factory) -> Path:
+    """The `ci` corpus preset, built once per session (the builder installs what it needs)."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("corpus") / "ci"
+    done = subprocess.run([sys.executable, "-m", "train.data", "--preset", "ci", "--out", str(out)],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out

@@ -1,0 +1,72 @@
+"""Training configs: a frozen dataclass read from a YAML file, with `--set key=value` overrides.
+
+Model sizes live under `model:` and override ModelConfig fields; the rest drives the loop.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    stage: str = "stage2"  # "stage1" (distillation) or "stage2" (multi-task supervised)
+    corpus: str = "data/corpus"
+    out: str = "exp/stage2"
+    init_from: str = ""  # checkpoint to start from (stage 2 starts from stage 1's best)
+    targets: str = ""  # stage 1: the teacher target cache directory
+    steps: int = 3000
+    stop_after_steps: int = 0  # end this run after N steps (0: run to `steps`); resume later
+    lr: float = 2e-3
+    warmup_steps: int = 200
+    weight_decay: float = 0.01
+    grad_clip: float = 5.0
+    batch_seconds: float = 64.0  # audio seconds per batch (per process)
+    max_cut_seconds: float = 8.0  # longer cuts are truncated
+    task_ratio: dict = field(default_factory=lambda: {"asr": 2.0, "at": 1.0, "sv": 1.0})
+    loss_scales: dict = field(default_factory=lambda: {"asr": 1.0, "at": 1.0, "sv": 1.0})
+    chunk_frames_choices: tuple = (2, 4, 8, 16)  # encoder frames per attention chunk, drawn per step
+    valid_every: int = 250
+    save_every: int = 250
+    log_every: int = 10
+    seed: int = 0
+    threads: int = 2
+    bpe_vocab_size: int = 256
+    model: dict = field(default_factory=dict)  # ModelConfig overrides
+
+    @classmethod
+    def load(cls, path: str | Path | None, overrides: list[str] = ()) -> "TrainConfig":
+        data: dict[str, Any] = {}
+        if path:
+            p = Path(path)
+            if not p.is_file():
+                raise FileNotFoundError(f"{p}: config file not found")
+            data = yaml.safe_load(p.read_text()) or {}
+        for item in overrides:
+            if "=" not in item:
+                raise ValueError(f"override {item!r} is not key=value")
+            key, value = item.split("=", 1)
+            target = data
+            *parents, leaf = key.split(".")
+            for k in parents:
+                target = target.setdefault(k, {})
+            target[leaf] = yaml.safe_load(value)
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown config keys {unknown}; known: {sorted(known)}")
+        if "chunk_frames_choices" in data:
+            data["chunk_frames_choices"] = tuple(data["chunk_frames_choices"])
+        cfg = cls(**data)
+        if cfg.stage not in ("stage1", "stage2"):
+            raise ValueError(f"stage must be stage1 or stage2, got {cfg.stage!r}")
+        return cfg
+
+    def to_dict(self) -> dict:
+        return json.loads(json.dumps(dataclasses.asdict(self)))

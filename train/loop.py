@@ -1,0 +1,217 @@
+"""The training loop shared by both stages: task scheduling, optimisation, validation,
+atomic latest/best checkpoints with resume, TensorBoard and JSONL logs, and DDP (torchrun)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import time
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from mt2kd_edge.model import ModelConfig, MT2KDModel, load_checkpoint, save_checkpoint
+
+from .batches import TaskSampler
+from .config import TrainConfig
+from .supervised import SupervisedTasks
+
+
+def distributed() -> tuple[int, int]:
+    """(rank, world size); joins the torchrun process group (gloo on CPU) when launched by it."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not torch.distributed.is_initialized():
+        torch.distributed.init_process_group("gloo")
+    return int(os.environ.get("RANK", "0")), world
+
+
+def lr_at(step: int, cfg: TrainConfig) -> float:
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    progress = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
+    return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+
+
+def build_model(cfg: TrainConfig, tasks: SupervisedTasks) -> MT2KDModel:
+    if cfg.init_from:
+        model, _ = load_checkpoint(cfg.init_from)
+        # stage 1 has no vocabulary or label set yet: those heads are (re)built for this corpus
+        wanted = model.config.with_overrides(**cfg.model, **tasks.model_overrides())
+        if wanted != model.config:
+            fresh = MT2KDModel(wanted)
+            own = fresh.state_dict()
+            kept = {k: v for k, v in model.state_dict().items() if k in own and own[k].shape == v.shape}
+            fresh.load_state_dict({**own, **kept})
+            model = fresh
+        return model.train()
+    return MT2KDModel(ModelConfig(**{**cfg.model, **tasks.model_overrides()})).train()
+
+
+class Trainer:
+    def __init__(self, cfg: TrainConfig) -> None:
+        self.cfg = cfg
+        self.rank, self.world = distributed()
+        self.is_main = self.rank == 0
+        torch.set_num_threads(max(1, cfg.threads // self.world))
+        torch.manual_seed(cfg.seed)
+        self.out = Path(cfg.out)
+        self.out.mkdir(parents=True, exist_ok=True)
+        if self.is_main:
+            SupervisedTasks(cfg.corpus, self.out, cfg.bpe_vocab_size, True)  # trains the BPE model once
+        if self.world > 1:
+            torch.distributed.barrier()
+        self.tasks = SupervisedTasks(cfg.corpus, self.out, cfg.bpe_vocab_size, self.is_main)
+        self.model = build_model(cfg, self.tasks)
+        self.heads = self.tasks.heads(self.model.config.speaker_embed_dim)
+        self.samplers = {t: TaskSampler(self._train_cuts(t), cfg.batch_seconds, cfg.seed, self.rank, self.world)
+                         for t in cfg.task_ratio if cfg.task_ratio[t] > 0}
+        params = [p for n, p in self.model.named_parameters() if not n.startswith("distill.")]
+        params += list(self.heads.parameters())
+        self.optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=False)
+        self.step, self.best = 0, float("inf")
+        self.task_rng = random.Random(cfg.seed)  # same on every rank: all ranks run the same task
+        self._resume()
+        self.ddp = (torch.nn.parallel.DistributedDataParallel(self.model, find_unused_parameters=True)
+                    if self.world > 1 else self.model)
+        self.writer = self._writer()
+
+    def _train_cuts(self, task: str):
+        cuts = self.tasks.cuts[task]
+        return [c for c in cuts if not _is_valid_split(c.id) and (task != "asr" or c.duration <= self.cfg.max_cut_seconds)]
+
+    def _writer(self):
+        if not self.is_main:
+            return None
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError:  # TensorBoard is optional; the JSONL log always exists
+            return None
+        return SummaryWriter(str(self.out / "tensorboard"))
+
+    # ---------------- checkpoints ----------------
+    def _save(self, name: str) -> None:
+        if not self.is_main:
+            return
+        extra = {"step": self.step, "best": self.best, "config": self.cfg.to_dict(),
+                 "optimizer": self.optimizer.state_dict(), "heads": self.heads.state_dict(),
+                 "samplers": {t: s.state_dict() for t, s in self.samplers.items()},
+                 "task_rng": self.task_rng.getstate(), "speakers": self.tasks.speakers,
+                 "torch_rng": torch.get_rng_state()}
+        save_checkpoint(self.out / name, self.model, extra, tokens=self.tasks.tokenizer.tokens(),
+                        labels=self.tasks.labels)
+
+    def _resume(self) -> None:
+        latest = self.out / "latest.pt"
+        if not latest.is_file():
+            return
+        model, extra = load_checkpoint(latest)
+        self.model.load_state_dict(model.state_dict())
+        self.optimizer.load_state_dict(extra["optimizer"])
+        self.heads.load_state_dict(extra["heads"])
+        for t, s in self.samplers.items():
+            s.load_state_dict(extra["samplers"][t])
+        from .batches import _tupleize
+
+        self.task_rng.setstate(_tupleize(extra["task_rng"]))
+        torch.set_rng_state(extra["torch_rng"])
+        self.step, self.best = int(extra["step"]), float(extra["best"])
+
+    # ---------------- one step ----------------
+    def _pick_task(self) -> str:
+        tasks = list(self.samplers)
+        return self.task_rng.choices(tasks, weights=[self.cfg.task_ratio[t] for t in tasks])[0]
+
+    def train_step(self) -> tuple[str, float]:
+        task = self._pick_task()
+        batch = self.tasks.make_batch(task, self.samplers[task].next(), self.cfg.max_cut_seconds)
+        chunk = self.task_rng.choice(self.cfg.chunk_frames_choices)
+        for g in self.optimizer.param_groups:
+            g["lr"] = lr_at(self.step, self.cfg)
+        out = self.ddp(batch.audio, batch.num_samples, chunk_frames=chunk)
+        loss = self.cfg.loss_scales.get(task, 1.0) * self.tasks.loss(task, out, batch, self.heads)
+        if self.world > 1:
+            # DDP waits for a gradient for every parameter the forward outputs reach; the heads of the
+            # other tasks reach none through this loss, so tie them in with weight zero.
+            loss = loss + 0.0 * sum(t.sum() for t in (out.ctc_log_probs, out.tag_logits, out.speaker_embedding))
+            loss = loss + 0.0 * sum(p.sum() for p in self.heads.parameters())
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.world > 1:  # the speaker classifier is outside DDP: average its gradients by hand
+            for p in self.heads.parameters():
+                if p.grad is not None:
+                    torch.distributed.all_reduce(p.grad)
+                    p.grad /= self.world
+        torch.nn.utils.clip_grad_norm_([p for g in self.optimizer.param_groups for p in g["params"]],
+                                       self.cfg.grad_clip)
+        self.optimizer.step()
+        self.step += 1
+        return task, float(loss.detach())
+
+    @torch.no_grad()
+    def validate(self) -> dict[str, float]:
+        self.model.eval()
+        result = {}
+        for task in ("asr", "at"):
+            cuts = [c for c in self.tasks.cuts[task] if _is_valid_split(c.id)][:48]
+            if not cuts or task not in self.samplers:
+                continue
+            losses = []
+            for i in range(0, len(cuts), 8):
+                batch = self.tasks.make_batch(task, cuts[i:i + 8], self.cfg.max_cut_seconds)
+                out = self.model(batch.audio, batch.num_samples)
+                losses.append(float(self.tasks.loss(task, out, batch, self.heads)))
+            result[task] = sum(losses) / len(losses)
+        self.model.train()
+        return result
+
+    def run(self) -> dict:
+        log = open(self.out / "log.jsonl", "a") if self.is_main else None
+        bar = tqdm(total=self.cfg.steps, initial=self.step, disable=not self.is_main, desc=self.cfg.stage)
+        recent: dict[str, list[float]] = {}
+        start = time.perf_counter()
+        stop = self.cfg.steps if not self.cfg.stop_after_steps else min(self.cfg.steps, self.step + self.cfg.stop_after_steps)
+        while self.step < stop:
+            task, loss = self.train_step()
+            recent.setdefault(task, []).append(loss)
+            bar.update(1)
+            if self.is_main and self.step % self.cfg.log_every == 0:
+                means = {t: sum(v) / len(v) for t, v in recent.items()}
+                bar.set_postfix({t: f"{v:.3f}" for t, v in means.items()})
+                entry = {"step": self.step, "lr": lr_at(self.step, self.cfg), "elapsed_s": time.perf_counter() - start,
+                         **{f"train/{t}": v for t, v in means.items()}}
+                log.write(json.dumps(entry) + "\n")
+                log.flush()
+                if self.writer:
+                    for t, v in means.items():
+                        self.writer.add_scalar(f"train/{t}", v, self.step)
+                recent = {}
+            if self.step % self.cfg.valid_every == 0 or self.step == self.cfg.steps:
+                valid = self.validate()
+                score = sum(valid.values())
+                if self.is_main:
+                    log.write(json.dumps({"step": self.step, **{f"valid/{t}": v for t, v in valid.items()}}) + "\n")
+                    log.flush()
+                    if self.writer:
+                        for t, v in valid.items():
+                            self.writer.add_scalar(f"valid/{t}", v, self.step)
+                if valid and score < self.best:
+                    self.best = score
+                    self._save("best.pt")
+            if self.step % self.cfg.save_every == 0 or self.step in (self.cfg.steps, stop):
+                self._save("latest.pt")
+        bar.close()
+        if log:
+            log.close()
+        if self.writer:
+            self.writer.close()
+        return {"step": self.step, "best": self.best}
+
+
+def _is_valid_split(cut_id: str) -> bool:
+    """A fixed ~5% of training cuts, chosen by id, held out for validation (best checkpoint)."""
+    import zlib
+
+    return zlib.crc32(cut_id.encode()) % 20 == 0

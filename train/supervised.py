@@ -1,0 +1,70 @@
+"""Stage 2: multi-task supervised fine-tuning. Turns a task's cuts into a batch and a loss."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import torch
+
+from .batches import MANIFESTS, Batch, collate_audio, load_cuts
+from .losses import AAMSoftmax, ctc_loss, tagging_loss
+from .tokenizer import Tokenizer, train_bpe
+
+
+def read_labels(corpus: Path) -> list[tuple[str, str]]:
+    with open(Path(corpus) / "labels.csv", newline="") as f:
+        return [(row["mid"], row["display_name"]) for row in csv.DictReader(f)]
+
+
+class SupervisedTasks:
+    """The three labelled tasks of stage 2 over one corpus."""
+
+    def __init__(self, corpus: Path, out: Path, bpe_vocab_size: int, is_main: bool = True) -> None:
+        self.corpus = Path(corpus)
+        speech = load_cuts(corpus, MANIFESTS["asr"])
+        self.cuts = {"asr": speech, "sv": speech, "at": load_cuts(corpus, MANIFESTS["at"])}
+        bpe = Path(out) / "bpe.model"
+        if not bpe.is_file():
+            if not is_main:
+                raise RuntimeError("the BPE model must be trained by rank 0 first")
+            train_bpe([c.supervisions[0].text for c in speech], bpe, bpe_vocab_size)
+        self.tokenizer = Tokenizer(bpe)
+        self.labels = read_labels(corpus)
+        self.label_index = {name: i for i, (_, name) in enumerate(self.labels)}
+        self.speakers = sorted({c.supervisions[0].speaker for c in speech})
+        self.speaker_index = {s: i for i, s in enumerate(self.speakers)}
+
+    def model_overrides(self) -> dict:
+        return {"vocab_size": self.tokenizer.vocab_size, "num_tag_classes": len(self.labels)}
+
+    def make_batch(self, task: str, cuts: list, max_seconds: float) -> Batch:
+        audio, n = collate_audio(cuts, max_seconds)
+        if task == "asr":
+            # truncation could cut words: ASR cuts are kept whole up to max_seconds, longer ones skipped
+            ids = [self.tokenizer.encode(c.supervisions[0].text) for c in cuts]
+            lens = torch.tensor([len(i) for i in ids])
+            tokens = torch.zeros(len(ids), int(lens.max()), dtype=torch.long)
+            for k, i in enumerate(ids):
+                tokens[k, :len(i)] = torch.tensor(i)
+            return Batch(task, audio, n, {"tokens": tokens, "token_lens": lens})
+        if task == "at":
+            hot = torch.zeros(len(cuts), len(self.labels))
+            for k, c in enumerate(cuts):
+                for label in (c.supervisions[0].custom or {}).get("labels", []):
+                    hot[k, self.label_index[label]] = 1.0
+            return Batch(task, audio, n, {"multi_hot": hot})
+        speakers = torch.tensor([self.speaker_index[c.supervisions[0].speaker] for c in cuts])
+        return Batch(task, audio, n, {"speaker": speakers})
+
+    def heads(self, embed_dim: int) -> torch.nn.Module:
+        """Training-only parameters: the speaker classifier."""
+        return AAMSoftmax(embed_dim, len(self.speakers))
+
+    @staticmethod
+    def loss(task: str, out, batch: Batch, heads: torch.nn.Module) -> torch.Tensor:
+        if task == "asr":
+            return ctc_loss(out, batch.targets["tokens"], batch.targets["token_lens"])
+        if task == "at":
+            return tagging_loss(out, batch.targets["multi_hot"])
+        return heads(out.speaker_embedding, batch.targets["speaker"])
