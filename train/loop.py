@@ -20,6 +20,15 @@ from .config import TrainConfig
 from .supervised import SupervisedTasks
 
 
+def make_tasks(cfg: TrainConfig, out: Path, is_main: bool):
+    """The stage's task provider: cuts per task, batches, losses, training-only heads."""
+    if cfg.stage == "stage1":
+        from .distill import DistillationTasks
+
+        return DistillationTasks(cfg.targets)
+    return SupervisedTasks(cfg.corpus, out, cfg.bpe_vocab_size, is_main)
+
+
 def distributed() -> tuple[int, int]:
     """(rank, world size); joins the torchrun process group (gloo on CPU) when launched by it."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -35,7 +44,7 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
     return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
-def build_model(cfg: TrainConfig, tasks: SupervisedTasks) -> MT2KDModel:
+def build_model(cfg: TrainConfig, tasks) -> MT2KDModel:
     if cfg.init_from:
         model, _ = load_checkpoint(cfg.init_from)
         # stage 1 has no vocabulary or label set yet: those heads are (re)built for this corpus
@@ -50,6 +59,19 @@ def build_model(cfg: TrainConfig, tasks: SupervisedTasks) -> MT2KDModel:
     return MT2KDModel(ModelConfig(**{**cfg.model, **tasks.model_overrides()})).train()
 
 
+class LossModule(torch.nn.Module):
+    """Model + training-only heads; forward returns the named loss parts, so DDP sees exactly the
+    parameters each step's loss uses (the other tasks' heads are simply unused that step)."""
+
+    def __init__(self, model: MT2KDModel, heads: torch.nn.Module, tasks) -> None:
+        super().__init__()
+        self.model, self.heads, self.tasks = model, heads, tasks
+
+    def forward(self, batch, chunk_frames: int | None = None) -> dict[str, torch.Tensor]:
+        out = self.model(batch.audio, batch.num_samples, chunk_frames=chunk_frames)
+        return self.tasks.loss_parts(out, batch, self.model, self.heads)
+
+
 class Trainer:
     def __init__(self, cfg: TrainConfig) -> None:
         self.cfg = cfg
@@ -60,27 +82,30 @@ class Trainer:
         self.out = Path(cfg.out)
         self.out.mkdir(parents=True, exist_ok=True)
         if self.is_main:
-            SupervisedTasks(cfg.corpus, self.out, cfg.bpe_vocab_size, True)  # trains the BPE model once
+            make_tasks(cfg, self.out, True)  # one-time preparation (the BPE model) on rank 0 first
         if self.world > 1:
             torch.distributed.barrier()
-        self.tasks = SupervisedTasks(cfg.corpus, self.out, cfg.bpe_vocab_size, self.is_main)
+        self.tasks = make_tasks(cfg, self.out, self.is_main)
         self.model = build_model(cfg, self.tasks)
         self.heads = self.tasks.heads(self.model.config.speaker_embed_dim)
         self.samplers = {t: TaskSampler(self._train_cuts(t), cfg.batch_seconds, cfg.seed, self.rank, self.world)
                          for t in cfg.task_ratio if cfg.task_ratio[t] > 0}
-        params = [p for n, p in self.model.named_parameters() if not n.startswith("distill.")]
+        params = [p for n, p in self.model.named_parameters()
+                  if cfg.stage == "stage1" or not n.startswith("distill.")]
         params += list(self.heads.parameters())
         self.optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=False)
         self.step, self.best = 0, float("inf")
         self.task_rng = random.Random(cfg.seed)  # same on every rank: all ranks run the same task
         self._resume()
-        self.ddp = (torch.nn.parallel.DistributedDataParallel(self.model, find_unused_parameters=True)
-                    if self.world > 1 else self.model)
+        self.module = LossModule(self.model, self.heads, self.tasks)
+        self.ddp = (torch.nn.parallel.DistributedDataParallel(self.module, find_unused_parameters=True)
+                    if self.world > 1 else self.module)
         self.writer = self._writer()
 
     def _train_cuts(self, task: str):
         cuts = self.tasks.cuts[task]
         return [c for c in cuts if not _is_valid_split(c.id) and (task != "asr" or c.duration <= self.cfg.max_cut_seconds)]
+
 
     def _writer(self):
         if not self.is_main:
@@ -98,10 +123,9 @@ class Trainer:
         extra = {"step": self.step, "best": self.best, "config": self.cfg.to_dict(),
                  "optimizer": self.optimizer.state_dict(), "heads": self.heads.state_dict(),
                  "samplers": {t: s.state_dict() for t, s in self.samplers.items()},
-                 "task_rng": self.task_rng.getstate(), "speakers": self.tasks.speakers,
+                 "task_rng": self.task_rng.getstate(), "speakers": getattr(self.tasks, "speakers", []),
                  "torch_rng": torch.get_rng_state()}
-        save_checkpoint(self.out / name, self.model, extra, tokens=self.tasks.tokenizer.tokens(),
-                        labels=self.tasks.labels)
+        save_checkpoint(self.out / name, self.model, extra, tokens=self.tasks.tokens(), labels=self.tasks.labels)
 
     def _resume(self) -> None:
         latest = self.out / "latest.pt"
@@ -124,45 +148,37 @@ class Trainer:
         tasks = list(self.samplers)
         return self.task_rng.choices(tasks, weights=[self.cfg.task_ratio[t] for t in tasks])[0]
 
-    def train_step(self) -> tuple[str, float]:
+    def _total(self, parts: dict[str, torch.Tensor]) -> torch.Tensor:
+        return sum(self.cfg.loss_scales.get(k, 1.0) * v for k, v in parts.items())
+
+    def train_step(self) -> tuple[dict[str, float], float]:
         task = self._pick_task()
         batch = self.tasks.make_batch(task, self.samplers[task].next(), self.cfg.max_cut_seconds)
         chunk = self.task_rng.choice(self.cfg.chunk_frames_choices)
         for g in self.optimizer.param_groups:
             g["lr"] = lr_at(self.step, self.cfg)
-        out = self.ddp(batch.audio, batch.num_samples, chunk_frames=chunk)
-        loss = self.cfg.loss_scales.get(task, 1.0) * self.tasks.loss(task, out, batch, self.heads)
-        if self.world > 1:
-            # DDP waits for a gradient for every parameter the forward outputs reach; the heads of the
-            # other tasks reach none through this loss, so tie them in with weight zero.
-            loss = loss + 0.0 * sum(t.sum() for t in (out.ctc_log_probs, out.tag_logits, out.speaker_embedding))
-            loss = loss + 0.0 * sum(p.sum() for p in self.heads.parameters())
+        parts = self.ddp(batch, chunk)
+        loss = self._total(parts)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        if self.world > 1:  # the speaker classifier is outside DDP: average its gradients by hand
-            for p in self.heads.parameters():
-                if p.grad is not None:
-                    torch.distributed.all_reduce(p.grad)
-                    p.grad /= self.world
         torch.nn.utils.clip_grad_norm_([p for g in self.optimizer.param_groups for p in g["params"]],
                                        self.cfg.grad_clip)
         self.optimizer.step()
         self.step += 1
-        return task, float(loss.detach())
+        return {k: float(v.detach()) for k, v in parts.items()}, float(loss.detach())
 
     @torch.no_grad()
     def validate(self) -> dict[str, float]:
         self.model.eval()
         result = {}
-        for task in ("asr", "at"):
+        for task in self.tasks.valid_tasks:
             cuts = [c for c in self.tasks.cuts[task] if _is_valid_split(c.id)][:48]
             if not cuts or task not in self.samplers:
                 continue
             losses = []
             for i in range(0, len(cuts), 8):
                 batch = self.tasks.make_batch(task, cuts[i:i + 8], self.cfg.max_cut_seconds)
-                out = self.model(batch.audio, batch.num_samples)
-                losses.append(float(self.tasks.loss(task, out, batch, self.heads)))
+                losses.append(float(self._total(self.module(batch))))
             result[task] = sum(losses) / len(losses)
         self.model.train()
         return result
@@ -174,8 +190,9 @@ class Trainer:
         start = time.perf_counter()
         stop = self.cfg.steps if not self.cfg.stop_after_steps else min(self.cfg.steps, self.step + self.cfg.stop_after_steps)
         while self.step < stop:
-            task, loss = self.train_step()
-            recent.setdefault(task, []).append(loss)
+            parts, _ = self.train_step()
+            for name, value in parts.items():
+                recent.setdefault(name, []).append(value)
             bar.update(1)
             if self.is_main and self.step % self.cfg.log_every == 0:
                 means = {t: sum(v) / len(v) for t, v in recent.items()}

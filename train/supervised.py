@@ -20,6 +20,8 @@ def read_labels(corpus: Path) -> list[tuple[str, str]]:
 class SupervisedTasks:
     """The three labelled tasks of stage 2 over one corpus."""
 
+    valid_tasks = ("asr", "at")  # validation losses that pick the best checkpoint
+
     def __init__(self, corpus: Path, out: Path, bpe_vocab_size: int, is_main: bool = True) -> None:
         self.corpus = Path(corpus)
         speech = load_cuts(corpus, MANIFESTS["asr"])
@@ -34,6 +36,9 @@ class SupervisedTasks:
         self.label_index = {name: i for i, (_, name) in enumerate(self.labels)}
         self.speakers = sorted({c.supervisions[0].speaker for c in speech})
         self.speaker_index = {s: i for i, s in enumerate(self.speakers)}
+
+    def tokens(self) -> list[str]:
+        return self.tokenizer.tokens()
 
     def model_overrides(self) -> dict:
         return {"vocab_size": self.tokenizer.vocab_size, "num_tag_classes": len(self.labels)}
@@ -62,9 +67,10 @@ class SupervisedTasks:
         return AAMSoftmax(embed_dim, len(self.speakers))
 
     @staticmethod
-    def loss(task: str, out, batch: Batch, heads: torch.nn.Module) -> torch.Tensor:
-        if task == "asr":
-            return ctc_loss(out, batch.targets["tokens"], batch.targets["token_lens"])
-        if task == "at":
-            return tagging_loss(out, batch.targets["multi_hot"])
-        return heads(out.speaker_embedding, batch.targets["speaker"])
+    def loss_parts(out, batch: Batch, model, heads: torch.nn.Module) -> dict[str, torch.Tensor]:
+        """Only the batch's own task has labels here, so only its loss applies."""
+        if batch.task == "asr":
+            return {"asr": ctc_loss(out, batch.targets["tokens"], batch.targets["token_lens"])}
+        if batch.task == "at":
+            return {"at": tagging_loss(out, batch.targets["multi_hot"])}
+        return {"sv": heads(out.speaker_embedding, batch.targets["speaker"])}
