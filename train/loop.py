@@ -26,7 +26,8 @@ def make_tasks(cfg: TrainConfig, out: Path, is_main: bool):
         from .distill import DistillationTasks
 
         return DistillationTasks(cfg.targets)
-    return SupervisedTasks(cfg.corpus, out, cfg.bpe_vocab_size, is_main)
+    tasks = tuple(t for t, ratio in cfg.task_ratio.items() if ratio > 0)
+    return SupervisedTasks(cfg.corpus, out, cfg.bpe_vocab_size, is_main, tasks)
 
 
 def distributed() -> tuple[int, int]:

@@ -18,30 +18,42 @@ def read_labels(corpus: Path) -> list[tuple[str, str]]:
 
 
 class SupervisedTasks:
-    """The three labelled tasks of stage 2 over one corpus."""
+    """The labelled tasks of stage 2 over one corpus: any of asr, at, sv (a corpus may have only some,
+    e.g. LibriSpeech has no events; set `task_ratio` to the tasks it has)."""
 
-    valid_tasks = ("asr", "at")  # validation losses that pick the best checkpoint
-
-    def __init__(self, corpus: Path, out: Path, bpe_vocab_size: int, is_main: bool = True) -> None:
+    def __init__(self, corpus: Path, out: Path, bpe_vocab_size: int, is_main: bool = True,
+                 tasks: tuple[str, ...] = ("asr", "at", "sv")) -> None:
         self.corpus = Path(corpus)
-        speech = load_cuts(corpus, MANIFESTS["asr"])
-        self.cuts = {"asr": speech, "sv": speech, "at": load_cuts(corpus, MANIFESTS["at"])}
-        bpe = Path(out) / "bpe.model"
-        if not bpe.is_file():
-            if not is_main:
-                raise RuntimeError("the BPE model must be trained by rank 0 first")
-            train_bpe([c.supervisions[0].text for c in speech], bpe, bpe_vocab_size)
-        self.tokenizer = Tokenizer(bpe)
-        self.labels = read_labels(corpus)
-        self.label_index = {name: i for i, (_, name) in enumerate(self.labels)}
-        self.speakers = sorted({c.supervisions[0].speaker for c in speech})
-        self.speaker_index = {s: i for i, s in enumerate(self.speakers)}
+        unknown = set(tasks) - set(MANIFESTS)
+        if unknown:
+            raise ValueError(f"unknown stage-2 tasks {sorted(unknown)}; use asr, at, sv")
+        self.cuts = {t: load_cuts(corpus, MANIFESTS[t]) for t in tasks}
+        self.valid_tasks = tuple(t for t in ("asr", "at") if t in tasks)  # pick the best checkpoint
+        self.tokenizer, self.labels, self.speakers = None, None, []
+        if "asr" in tasks:
+            bpe = Path(out) / "bpe.model"
+            if not bpe.is_file():
+                if not is_main:
+                    raise RuntimeError("the BPE model must be trained by rank 0 first")
+                train_bpe([c.supervisions[0].text for c in self.cuts["asr"]], bpe, bpe_vocab_size)
+            self.tokenizer = Tokenizer(bpe)
+        if "at" in tasks:
+            self.labels = read_labels(corpus)
+            self.label_index = {name: i for i, (_, name) in enumerate(self.labels)}
+        if "sv" in tasks:
+            self.speakers = sorted({c.supervisions[0].speaker for c in self.cuts["sv"]})
+            self.speaker_index = {s: i for i, s in enumerate(self.speakers)}
 
-    def tokens(self) -> list[str]:
-        return self.tokenizer.tokens()
+    def tokens(self) -> list[str] | None:
+        return self.tokenizer.tokens() if self.tokenizer else None
 
     def model_overrides(self) -> dict:
-        return {"vocab_size": self.tokenizer.vocab_size, "num_tag_classes": len(self.labels)}
+        overrides = {}
+        if self.tokenizer:
+            overrides["vocab_size"] = self.tokenizer.vocab_size
+        if self.labels:
+            overrides["num_tag_classes"] = len(self.labels)
+        return overrides
 
     def make_batch(self, task: str, cuts: list, max_seconds: float) -> Batch:
         audio, n = collate_audio(cuts, max_seconds)
@@ -63,8 +75,8 @@ class SupervisedTasks:
         return Batch(task, audio, n, {"speaker": speakers})
 
     def heads(self, embed_dim: int) -> torch.nn.Module:
-        """Training-only parameters: the speaker classifier."""
-        return AAMSoftmax(embed_dim, len(self.speakers))
+        """Training-only parameters: the speaker classifier (none without the sv task)."""
+        return AAMSoftmax(embed_dim, len(self.speakers)) if self.speakers else torch.nn.Module()
 
     @staticmethod
     def loss_parts(out, batch: Batch, model, heads: torch.nn.Module) -> dict[str, torch.Tensor]:

@@ -3,10 +3,16 @@
 
     python -m train.data.real librispeech --corpus-dir /data/LibriSpeech --out data/librispeech
     python -m train.data.real voxceleb --corpus-dir /data/voxceleb1 --out data/voxceleb
+    python -m train.data.real audioset --corpus-dir /data/audioset --out data/audioset
 
-LibriSpeech gives `speech_cuts_{train,dev,test}` (transcripts and speakers) plus the unlabelled
-`pool_cuts_train`; VoxCeleb1 gives speaker-labelled `speech_cuts_{train,test}` (no transcripts).
-Nothing is downloaded: the corpora must already be on disk.
+LibriSpeech (lhotse's recipe) gives `speech_cuts_{train,dev,test}` with transcripts and speakers plus
+the unlabelled `pool_cuts_train`. VoxCeleb1 gives speaker-labelled `speech_cuts_{train,test}` and, when
+`veri_test2.txt` is present, `sv_trials.txt`; it is read directly from `vox1_meta.csv` and `wav/`,
+because lhotse's VoxCeleb recipe downloads its trial list at run time. AudioSet (lhotse has no recipe)
+is read from the usual layout: `class_labels_indices.csv`, `balanced_train_segments.csv`,
+`eval_segments.csv` and audio files named `<YTID>.wav` (or `Y<YTID>*.wav`) under `audio/`; it gives
+`events_cuts_{train,test}` and `labels.csv`. Stage 2 trains on any of them with `task_ratio` set to the
+tasks the corpus has. Nothing is downloaded: the corpora must already be on disk.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+
+from mt2kd_edge.fileio import atomic_write
 
 LIBRISPEECH_SPLITS = {
     "train": ("train-clean-100", "train-clean-360", "train-other-500"),
@@ -65,29 +73,95 @@ def import_librispeech(corpus_dir: Path, out: Path) -> dict[str, int]:
 
 
 def import_voxceleb(corpus_dir: Path, out: Path) -> dict[str, int]:
-    from lhotse.recipes import prepare_voxceleb
-
-    if not Path(corpus_dir).is_dir():
-        raise FileNotFoundError(f"{corpus_dir}: VoxCeleb1 directory not found")
-    manifests = prepare_voxceleb(voxceleb1_root=corpus_dir)
+    corpus_dir, out = Path(corpus_dir), Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    meta = corpus_dir / "vox1_meta.csv"
+    if not meta.is_file():
+        raise FileNotFoundError(f"{meta}: not found (a VoxCeleb1 directory has vox1_meta.csv and wav/)")
+    split_of = {}
+    for line in meta.read_text().splitlines()[1:]:
+        fields = line.split("\t")
+        split_of[fields[0]] = "test" if fields[-1].strip() == "test" else "train"
+    items: dict[str, list] = {"train": [], "test": []}
+    for wav in sorted((corpus_dir / "wav").rglob("*.wav")):
+        speaker = wav.relative_to(corpus_dir / "wav").parts[0]
+        cut_id = "-".join(wav.relative_to(corpus_dir / "wav").with_suffix("").parts)
+        items[split_of.get(speaker, "train")].append((cut_id, wav, {"speaker": speaker}))
     counts = {}
-    for split, part in (("train", "dev"), ("test", "test")):
-        cuts = _cuts(manifests, (part,))
-        if cuts is not None:
-            counts[split] = len(cuts)
-            _write(cuts, out, f"speech_cuts_{split}")
+    for split, rows in items.items():
+        if rows:
+            counts[split] = len(rows)
+            _write(_cuts_from(rows), out, f"speech_cuts_{split}")
+    trials = corpus_dir / "veri_test2.txt"
+    if trials.is_file():  # "<1|0> id/video/00001.wav id/video/00002.wav" -> our ids
+        lines = []
+        for line in trials.read_text().splitlines():
+            label, a, b = line.split()
+            lines.append(" ".join([label, *("-".join(Path(x).with_suffix("").parts) for x in (a, b))]))
+        with atomic_write(out / "sv_trials.txt", "w") as f:
+            f.write("\n".join(lines) + "\n")
+    return counts
+
+
+def _cuts_from(rows: list[tuple[str, Path, dict]]):
+    """[(cut id, audio file, supervision fields)] -> 16 kHz cuts whose ids are exactly the given ids
+    (trial lists refer to them), each with one whole-file supervision."""
+    from lhotse import CutSet, Recording, SupervisionSegment
+
+    cuts = []
+    for cut_id, path, fields in rows:
+        cut = Recording.from_file(path, recording_id=cut_id).to_cut()
+        cut.supervisions = [SupervisionSegment(id=cut_id, recording_id=cut_id, start=0.0, duration=cut.duration,
+                                               **fields)]
+        cuts.append(cut)
+    return CutSet.from_cuts(cuts).resample(16000)
+
+
+def import_audioset(corpus_dir: Path, out: Path) -> dict[str, int]:
+    import csv
+
+    corpus_dir, out = Path(corpus_dir), Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    index = corpus_dir / "class_labels_indices.csv"
+    if not index.is_file():
+        raise FileNotFoundError(f"{index}: not found (the AudioSet ontology index)")
+    with open(index, newline="") as f:
+        classes = [(row["mid"], row["display_name"]) for row in csv.DictReader(f)]
+    name_of = dict(classes)
+    audio = {p.stem.removeprefix("Y")[:11]: p for p in (corpus_dir / "audio").rglob("*.wav")}
+    counts = {}
+    for split, segments in (("train", "balanced_train_segments.csv"), ("test", "eval_segments.csv")):
+        path = corpus_dir / segments
+        if not path.is_file():
+            continue
+        rows = []
+        for line in path.read_text().splitlines():
+            if line.startswith("#") or not line.strip():
+                continue
+            ytid, _start, _end, labels = [x.strip() for x in line.split(",", 3)]
+            if ytid in audio:  # clips that were never downloaded are skipped
+                mids = labels.strip('"').split(",")
+                rows.append((f"audioset-{ytid}", audio[ytid],
+                             {"custom": {"labels": [name_of[m] for m in mids if m in name_of]}}))
+        if rows:
+            counts[split] = len(rows)
+            _write(_cuts_from(rows), out, f"events_cuts_{split}")
+    with atomic_write(out / "labels.csv", "w") as f:  # sherpa-onnx's format: quoted display names
+        f.write("index,mid,display_name\n")
+        for i, (mid, name) in enumerate(classes):
+            f.write(f'{i},{mid},"{name}"\n')
     return counts
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m train.data.real", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("corpus", choices=("librispeech", "voxceleb"))
+    p.add_argument("corpus", choices=("librispeech", "voxceleb", "audioset"))
     p.add_argument("--corpus-dir", type=Path, required=True, help="where the corpus already is")
     p.add_argument("--out", type=Path, required=True, help="output directory (manifests/ goes inside)")
     args = p.parse_args(argv)
     try:
-        fn = import_librispeech if args.corpus == "librispeech" else import_voxceleb
+        fn = {"librispeech": import_librispeech, "voxceleb": import_voxceleb, "audioset": import_audioset}[args.corpus]
         counts = fn(args.corpus_dir, args.out)
     except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
