@@ -100,12 +100,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"== {path} ({len(samples) / rate:.2f} s, {engine.backend_name})")
         for event in engine.events(chunks, sample_rate=rate):
             if args.jsonl:
-                d = event.as_dict()
-                for key in ("start_s", "end_s"):
-                    d[key.replace("_s", "_ms")] = int(round(d.pop(key) * 1000))
-                if event.type == "tag":
-                    d["score"] = round(d["score"], 4)
-                print(json.dumps({"file": str(path), **d}), flush=True)
+                print(json.dumps({"file": str(path), **event.as_json()}), flush=True)
             elif event.type == "partial":
                 if live:
                     print(f"{clear}  ... {event.text[-70:]}", end="", flush=True)
@@ -164,6 +159,28 @@ def cmd_speakers(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_live(args: argparse.Namespace) -> int:
+    from .live import NoInputDevice, input_devices, run_live
+
+    try:
+        if args.list_devices:
+            devices = input_devices()
+            for d in devices:
+                print(f"{d['index']:3d}  {d['name']}  ({d['max_input_channels']} ch, {d['default_samplerate']:.0f} Hz)")
+            if not devices:
+                print("(no audio input devices)")
+            return 0
+        if not args.model:
+            raise ValueError("live needs --model DIR (an exported model directory)")
+        run_live(_engine(args), args.device, args.sample_rate, args.max_seconds, args.plain, args.jsonl)
+    except NoInputDevice as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nstopped", file=sys.stderr)
+    return 0
+
+
 def cmd_soak(args: argparse.Namespace) -> int:
     import json
 
@@ -215,8 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
     model_args(s)
     s.set_defaults(func=cmd_spec)
 
-    def runtime_args(sp: argparse.ArgumentParser, speakers: bool = True) -> None:
-        sp.add_argument("--model", required=True, metavar="DIR", help="an exported model directory (python -m export)")
+    def runtime_args(sp: argparse.ArgumentParser, speakers: bool = True, model_required: bool = True) -> None:
+        sp.add_argument("--model", required=model_required, metavar="DIR",
+                        help="an exported model directory (python -m export)")
         sp.add_argument("--backend", choices=("executorch", "onnx"), default="executorch",
                         help="executorch: native C++ (default); onnx: onnxruntime")
         sp.add_argument("--precision", choices=("int8", "fp32"), help="default: int8 when present")
@@ -233,6 +251,16 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--jsonl", action="store_true", help="one JSON object per event instead of text")
     r.add_argument("--beam-size", type=int, default=1, help="CTC prefix beam size (1: greedy)")
     r.set_defaults(func=cmd_run)
+
+    lv = sub.add_parser("live", help="listen to the microphone: live transcript, tags with bars, speaker")
+    runtime_args(lv, model_required=False)
+    lv.add_argument("--device", help="input device index or name (default: the system default)")
+    lv.add_argument("--list-devices", action="store_true", help="list input devices and exit")
+    lv.add_argument("--sample-rate", type=int, help="capture rate in Hz (default: the device's; resampled)")
+    lv.add_argument("--max-seconds", type=float, help="stop after this much audio (default: until Ctrl-C)")
+    lv.add_argument("--plain", action="store_true", help="print events as lines instead of a live view")
+    lv.add_argument("--jsonl", action="store_true", help="one JSON object per event")
+    lv.set_defaults(func=cmd_live)
 
     e = sub.add_parser("enroll", help="enroll a speaker from one or more recordings")
     runtime_args(e)
@@ -254,7 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> int:  # noqa: D103
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

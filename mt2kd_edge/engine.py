@@ -176,10 +176,12 @@ class Engine:
             return SpeakerMatch(None, -1.0)
         return self.speakers.identify(embedding, self.speaker_threshold)
 
-    def events(self, chunks: Iterable[np.ndarray], sample_rate: int = 16000) -> Iterator[Event]:
+    def events(self, chunks: Iterable[np.ndarray], sample_rate: int = 16000,
+               stream: Stream | None = None) -> Iterator[Event]:
         """Stream audio chunks (any sizes) and yield typed events as they happen: partial and
-        final transcripts, tag events (start to end), and who spoke each utterance."""
-        stream = self.create_stream()
+        final transcripts, tag events (start to end), and who spoke each utterance. Pass your own
+        ``stream`` to look at it between events (top tags, embedding)."""
+        stream = stream or self.create_stream()
         last_partial = ""
 
         def drain() -> Iterator[Event]:

@@ -42,6 +42,15 @@ class Event:
     def as_dict(self) -> dict:
         return {"type": self.type, **asdict(self)}  # type: ignore[attr-defined]
 
+    def as_json(self) -> dict:
+        """The CLI's JSON-lines form: times in integer milliseconds (start_ms, end_ms)."""
+        d = self.as_dict()
+        for key in ("start_s", "end_s"):
+            d[key[:-2] + "_ms"] = int(round(d.pop(key) * 1000))
+        if "score" in d:
+            d["score"] = round(d["score"], 4)
+        return d
+
 
 @dataclass(frozen=True)
 class PartialEvent(Event):

@@ -137,3 +137,55 @@ def test_soak_reports_flat_memory_and_core_cost(tiny_export):
     report = json.loads(out.stdout.strip().splitlines()[-1])
     assert report["audio_s"] == 180 and len(report["rss_by_audio_minute"]) == 3
     assert report["model_ms_per_chunk"] > 0 and report["core_ms_per_chunk"] >= 0
+
+
+# ---- live: the real sounddevice path, fed by an ALSA `file` device (no sound card needed) ----
+
+ASOUNDRC = """pcm.!default {{
+  type plug
+  slave.pcm "mt2kdfile"
+}}
+pcm.mt2kdfile {{
+  type file
+  slave.pcm "null"
+  file "/dev/null"
+  infile "{raw}"
+  format "raw"
+}}
+"""
+
+
+def run_env(env: dict, *args: str) -> subprocess.CompletedProcess:
+    import os
+
+    return subprocess.run([CLI, *args], capture_output=True, text=True, timeout=300, env={**os.environ, **env})
+
+
+def test_live_through_a_real_input_stream_equals_run_on_the_same_audio(tiny_export, tmp_path):
+    import json
+
+    audio = (speech_like(2.5, seed=9) * 32767).astype(np.int16)
+    home = tmp_path / "home"
+    home.mkdir()
+    audio.tofile(home / "in.raw")  # raw S16 16 kHz: what the ALSA file device plays into the stream
+    (home / ".asoundrc").write_text(ASOUNDRC.format(raw=home / "in.raw"))
+    sf.write(tmp_path / "in.wav", audio, 16000, subtype="PCM_16")
+    model = str(tiny_export["dir"])
+    listed = run_env({"HOME": str(home)}, "live", "--list-devices")
+    assert listed.returncode == 0 and "mt2kdfile" in listed.stdout, listed.stderr
+    live = run_env({"HOME": str(home)}, "live", "--model", model, "--max-seconds", "2.5", "--sample-rate", "16000",
+                   "--jsonl")
+    assert live.returncode == 0, live.stderr[-2000:]
+    ran = run("run", "--model", model, "--jsonl", "--chunk-ms", "20", str(tmp_path / "in.wav"))
+    live_events = [json.loads(line) for line in live.stdout.splitlines()]
+    run_events = [{k: v for k, v in json.loads(line).items() if k != "file"} for line in ran.stdout.splitlines()]
+    assert live_events == run_events and any(e["type"] == "final" for e in live_events)
+    plain = run_env({"HOME": str(home)}, "live", "--model", model, "--max-seconds", "1", "--plain")
+    assert plain.returncode == 0 and "unknown:" in plain.stdout
+
+
+def test_live_without_an_input_device_says_so(tiny_export, tmp_path):
+    empty = tmp_path / "empty-home"
+    empty.mkdir()
+    out = run_env({"HOME": str(empty)}, "live", "--model", str(tiny_export["dir"]))
+    assert out.returncode == 2 and "no audio input device found" in out.stderr and "Traceback" not in out.stderr
