@@ -144,3 +144,27 @@ def test_stage1_distils_all_three_teachers_then_stage2_starts_from_it(ci_corpus,
 def test_stage1_without_a_cache_says_how_to_make_one(ci_corpus, tmp_path):
     done = stage1(ci_corpus, tmp_path / "none", tmp_path / "o")
     assert done.returncode == 2 and "python -m train.teachers extract" in done.stderr
+
+
+def test_streaming_evaluation_of_a_trained_export_with_the_int8_report(ci_corpus, trained, tmp_path):
+    from export import model_dir as md
+
+    md.export_checkpoint(trained / "best.pt", tmp_path / "model",
+                         md.ExportOptions(forms=("onnx-fp32", "onnx-int8"), log=lambda *_: None))
+    out = tmp_path / "report.json"
+    done = subprocess.run([sys.executable, "-m", "train.evaluation.students", "--model", str(tmp_path / "model"),
+                           "--precision", "int8", "--compare", "fp32", "--corpus", str(ci_corpus), "--out", str(out)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert report["streaming"] and 0 <= report["wer"] and 0 <= report["map"] <= 1 and 0 <= report["eer"] <= 1
+    assert report["utterances"] > 0 and report["event_clips"] > 0 and report["trials"] > 0
+    q = report["int8_vs_fp32"]
+    assert q["clips"] == report["utterances"] + report["event_clips"] and q["min_embedding_cosine"] > 0.9
+    assert report["reference"]["model"].endswith("model.fp32.onnx")
+    # the checkpoint (torch) and its fp32 export score the same in streaming mode
+    done = subprocess.run([sys.executable, "-m", "train.evaluation.students", "--checkpoint", str(trained / "best.pt"),
+                           "--corpus", str(ci_corpus)], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    torch_report = json.loads(done.stdout)
+    assert torch_report["wer"] == report["reference"]["wer"]
+    assert abs(torch_report["map"] - report["reference"]["map"]) < 1e-4

@@ -1,0 +1,150 @@
+"""Evaluate a student in streaming mode, chunk by chunk with state, exactly as the runtime runs it:
+WER on held-out sentences, macro mAP on held-out event clips, EER on held-out speaker trials.
+
+    python -m train.evaluation.students --checkpoint exp/stage2/best.pt --corpus data/corpus-default
+    python -m train.evaluation.students --model models/mine --precision int8 --compare fp32 --corpus ...
+
+A checkpoint is stepped in torch; an exported model directory through ONNX Runtime or ExecuTorch
+(the same step graph the C++ core runs). `--compare fp32` adds the int8-against-fp32 report
+(greedy token error, top-tag agreement, embedding cosine) next to both precisions' scores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import metrics
+
+
+def _cuts(corpus: Path, name: str, limit: int | None) -> list:
+    from lhotse import CutSet
+
+    path = corpus / "manifests" / name
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: not found")
+    return list(CutSet.from_file(path))[:limit]
+
+
+def _decode(log_probs: np.ndarray, tokens: list[str]) -> str:
+    from export.quality import ctc_greedy
+
+    text = "".join(tokens[i] for i in ctc_greedy(log_probs)).replace("▁", " ")
+    return " ".join(text.split())
+
+
+def _outputs(runner, cut) -> dict[str, np.ndarray]:
+    """Streaming outputs over the cut's real frames (the padded tail of the last chunk is dropped)."""
+    from export.runners import stream
+
+    audio = cut.load_audio()[0].astype(np.float32)
+    out = stream(runner, audio)
+    frames = -(-len(audio) // (runner.spec.chunk_samples // runner.spec.frames_per_chunk))
+    return {"ctc_log_probs": out["ctc_log_probs"][:frames], "tag_probs": out["tag_probs"][:frames],
+            "speaker_embedding": out["speaker_embedding"]}
+
+
+def evaluate(runner, tokens: list[str], labels: list[str], corpus: Path, limit: int | None = None,
+             keep_outputs: bool = False) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    kept: list[dict] = []
+    speech = _cuts(corpus, "speech_cuts_test.jsonl.gz", limit)
+    refs, hyps, embeddings = [], [], {}
+    for cut in speech:
+        out = _outputs(runner, cut)
+        refs.append(cut.supervisions[0].text)
+        hyps.append(_decode(out["ctc_log_probs"], tokens))
+        embeddings[cut.id] = out["speaker_embedding"]
+        if keep_outputs:
+            kept.append(out)
+    result["wer"] = metrics.word_error_rate(refs, hyps)
+    result["examples"] = [{"ref": r, "hyp": h} for r, h in list(zip(refs, hyps))[:5]]
+    trials = [t for t in metrics.read_trials(corpus / "sv_trials.txt") if t[1] in embeddings and t[2] in embeddings]
+    if trials:
+        result["eer"] = metrics.eer_from_trials(trials, embeddings)
+        result["trials"] = len(trials)
+    events = _cuts(corpus, "events_cuts_test.jsonl.gz", limit)
+    index = {name: i for i, name in enumerate(labels)}
+    truth, scores = np.zeros((len(events), len(labels))), np.zeros((len(events), len(labels)))
+    for k, cut in enumerate(events):
+        out = _outputs(runner, cut)
+        scores[k] = out["tag_probs"].mean(0)
+        for label in (cut.supervisions[0].custom or {}).get("labels", []):
+            truth[k, index[label]] = 1.0
+        if keep_outputs:
+            kept.append(out)
+    result["map"] = metrics.mean_average_precision(truth, scores)
+    result["utterances"], result["event_clips"] = len(speech), len(events)
+    if keep_outputs:
+        result["_outputs"] = kept
+    return result
+
+
+def _runner_for(args: argparse.Namespace, precision: str):
+    from export.runners import ExecuTorchRunner, OnnxRunner, TorchRunner
+    from mt2kd_edge.backends import find_model_file
+    from mt2kd_edge.model_files import read_model_metadata
+
+    if args.checkpoint:
+        from mt2kd_edge.model import load_checkpoint
+        from mt2kd_edge.model.checkpoint import read_checkpoint
+
+        model, _ = load_checkpoint(args.checkpoint)
+        payload = read_checkpoint(args.checkpoint)
+        if not payload.get("tokens") or not payload.get("labels"):
+            raise ValueError(f"{args.checkpoint}: carries no tokens/labels (a stage-1 checkpoint? evaluate stage 2)")
+        return TorchRunner(model), payload["tokens"], [n for _, n in payload["labels"]], str(args.checkpoint)
+    path = find_model_file(Path(args.model), args.backend, precision)
+    meta = read_model_metadata(path)
+    runner = OnnxRunner(path) if args.backend == "onnx" else ExecuTorchRunner(path)
+    return runner, meta["tokens"], [lab["name"] for lab in meta["labels"]], str(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m train.evaluation.students", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--checkpoint", type=Path, help="a stage-2 checkpoint (stepped in torch)")
+    src.add_argument("--model", type=Path, help="an exported model directory")
+    p.add_argument("--backend", choices=("onnx", "executorch"), default="onnx")
+    p.add_argument("--precision", choices=("fp32", "int8"), default="fp32")
+    p.add_argument("--compare", choices=("fp32",), help="also run fp32 and report int8 against it")
+    p.add_argument("--corpus", type=Path, required=True)
+    p.add_argument("--limit", type=int, help="at most this many utterances / clips per set (quick checks)")
+    p.add_argument("--out", type=Path, help="write the JSON report here")
+    args = p.parse_args(argv)
+    try:
+        t0 = time.perf_counter()
+        runner, tokens, labels, what = _runner_for(args, args.precision)
+        report: dict[str, Any] = {"model": what, "corpus": str(args.corpus), "streaming": True,
+                                  "command": " ".join(["python -m train.evaluation.students", *(argv or sys.argv[1:])])}
+        scores = evaluate(runner, tokens, labels, args.corpus, args.limit, keep_outputs=bool(args.compare))
+        if args.compare:
+            from export.quality import compare
+
+            ref_runner, _, _, ref_what = _runner_for(args, args.compare)
+            ref = evaluate(ref_runner, tokens, labels, args.corpus, args.limit, keep_outputs=True)
+            report["reference"] = {"model": ref_what, **{k: v for k, v in ref.items() if not k.startswith("_")}}
+            report["int8_vs_fp32"] = compare(ref.pop("_outputs"), scores["_outputs"]).as_dict()
+        scores.pop("_outputs", None)
+        report.update(scores)
+        report["seconds"] = round(time.perf_counter() - t0, 1)
+    except (ValueError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    text = json.dumps(report, indent=2)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
