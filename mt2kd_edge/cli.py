@@ -181,6 +181,18 @@ def cmd_live(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from .bench import format_table, run_bench
+
+    cores = tuple(int(c) for c in args.cores.split(","))
+    result = run_bench(Path(args.model), Path(args.checkpoint) if args.checkpoint else None, args.seconds, cores)
+    print(json.dumps(result, indent=2) if args.json else format_table(result))
+    return 0
+
+
 def cmd_soak(args: argparse.Namespace) -> int:
     import json
 
@@ -273,6 +285,14 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("name", nargs="?", help="the speaker to remove")
     k.add_argument("--speakers", default="speakers.json", metavar="FILE", help="speaker store (default speakers.json)")
     k.set_defaults(func=cmd_speakers)
+
+    b = sub.add_parser("bench", help="latency, RTF, memory and sizes of every exported form, side by side")
+    b.add_argument("--model", required=True, metavar="DIR", help="an exported model directory")
+    b.add_argument("--checkpoint", metavar="PATH", help="also time torch eager on this checkpoint")
+    b.add_argument("--seconds", type=float, default=30.0, help="audio per configuration (default 30)")
+    b.add_argument("--cores", default="1,2", help="core counts to pin to with taskset (default 1,2)")
+    b.add_argument("--json", action="store_true", help="machine-readable output")
+    b.set_defaults(func=cmd_bench)
 
     so = sub.add_parser("soak", help="stream a long synthetic recording; report memory growth and per-chunk cost")
     runtime_args(so, speakers=False)

@@ -189,3 +189,21 @@ def test_live_without_an_input_device_says_so(tiny_export, tmp_path):
     empty.mkdir()
     out = run_env({"HOME": str(empty)}, "live", "--model", str(tiny_export["dir"]))
     assert out.returncode == 2 and "no audio input device found" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_bench_measures_every_form_side_by_side(tiny_export):
+    import json
+
+    out = run("bench", "--model", str(tiny_export["dir"]), "--checkpoint", str(tiny_export["ckpt"]),
+              "--seconds", "3", "--cores", "1", "--json")
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout)
+    rows = {r["what"]: r for r in result["rows"]}
+    for what in ("onnx fp32 (C++ core)", "onnx int8 (C++ core)", "executorch fp32 (C++ core)",
+                 "executorch int8 (C++ core)", "torch eager fp32", "sherpa-onnx ASR only (our zipformer2_ctc export)"):
+        assert what in rows and "error" not in rows[what], (what, rows.get(what))
+        assert rows[what]["median_ms"] > 0 and rows[what]["p95_ms"] >= rows[what]["median_ms"]
+    assert all(not r["torch_loaded"] for w, r in rows.items() if "C++ core" in w)  # runtime-only processes
+    assert rows["torch eager fp32"]["torch_loaded"]
+    assert result["ratios"]["three_tasks_vs_sherpa_asr_only_1core"] > 0
+    assert result["model_bytes"]["model.int8.pte"] < result["model_bytes"]["model.fp32.pte"]
