@@ -181,6 +181,21 @@ def cmd_live(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    _need_torch()
+    try:
+        from export.__main__ import main as export_main
+    except ImportError:
+        raise SystemExit("error: `export` needs the source tree: run it from the mt2kd-edge repository root "
+                         "(export/ is a recipe package, not part of the installed SDK)") from None
+    argv = [args.checkpoint, "--out", args.out]
+    if args.forms:
+        argv += ["--forms", args.forms]
+    if args.calibration:
+        argv += ["--calibration", args.calibration]
+    return export_main(argv)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
@@ -285,6 +300,13 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("name", nargs="?", help="the speaker to remove")
     k.add_argument("--speakers", default="speakers.json", metavar="FILE", help="speaker store (default speakers.json)")
     k.set_defaults(func=cmd_speakers)
+
+    x = sub.add_parser("export", help="export a checkpoint to ONNX, ExecuTorch and sherpa-onnx forms (python -m export)")
+    x.add_argument("checkpoint", help="an mt2kd-edge checkpoint (.pt)")
+    x.add_argument("--out", required=True, help="model directory to create or replace")
+    x.add_argument("--forms", help="comma-separated subset: onnx-fp32,onnx-int8,pte-fp32,pte-int8,sherpa")
+    x.add_argument("--calibration", help="int8 calibration audio: a folder or a lhotse manifest")
+    x.set_defaults(func=cmd_export)
 
     b = sub.add_parser("bench", help="latency, RTF, memory and sizes of every exported form, side by side")
     b.add_argument("--model", required=True, metavar="DIR", help="an exported model directory")

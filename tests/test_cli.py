@@ -207,3 +207,12 @@ def test_bench_measures_every_form_side_by_side(tiny_export):
     assert rows["torch eager fp32"]["torch_loaded"]
     assert result["ratios"]["three_tasks_vs_sherpa_asr_only_1core"] > 0
     assert result["model_bytes"]["model.int8.pte"] < result["model_bytes"]["model.fp32.pte"]
+
+
+def test_export_command_wraps_the_exporter(tiny_export, tmp_path):
+    import subprocess as sp
+
+    out = sp.run([CLI, "export", str(tiny_export["ckpt"]), "--out", str(tmp_path / "m"), "--forms", "onnx-fp32"],
+                 capture_output=True, text=True, timeout=300, cwd=Path(__file__).resolve().parents[1])
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert (tmp_path / "m" / "model.fp32.onnx").is_file() and (tmp_path / "m" / "manifest.json").is_file()
