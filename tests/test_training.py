@@ -168,3 +168,11 @@ def test_streaming_evaluation_of_a_trained_export_with_the_int8_report(ci_corpus
     torch_report = json.loads(done.stdout)
     assert torch_report["wer"] == report["reference"]["wer"]
     assert abs(torch_report["map"] - report["reference"]["map"]) < 1e-4
+
+
+def test_training_curves_plot(trained, tmp_path):
+    out = tmp_path / "curves.png"
+    done = subprocess.run([sys.executable, "-m", "train.plots", str(trained), "--out", str(out)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
