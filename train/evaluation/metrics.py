@@ -118,6 +118,7 @@ def eer_from_trials(trials: Sequence[tuple[int, str, str]], embeddings: Mapping[
 
 def plot_det(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], path: str | Path) -> Path:
     """Save a DET plot (normal-deviate axes) of {name: (labels, scores)} to ``path`` (PNG)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     import matplotlib
 
     matplotlib.use("Agg")
