@@ -20,7 +20,7 @@ from mt2kd_edge.model.checkpoint import load_checkpoint, read_checkpoint
 
 from . import executorch_native, onnx_native, sherpa_flavours
 from .calibration import calibration_chunks
-from .metadata import Vocabulary, build_metadata, to_json
+from .metadata import Vocabulary, build_metadata
 
 MANIFEST = "manifest.json"
 ALL_FORMS = ("onnx-fp32", "onnx-int8", "pte-fp32", "pte-int8", "sherpa")

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from train.evaluation.metrics import cosine  # noqa: F401  (re-exported for callers)
+
 
 def ctc_greedy(log_probs: np.ndarray, blank: int = 0) -> list[int]:
     """(T, V) -> token ids: best path, repeats merged, blanks dropped."""
@@ -22,10 +24,6 @@ def edit_distance(a: list, b: list) -> int:
         for j, y in enumerate(b, 1):
             prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (x != y))
     return row[-1]
-
-
-def cosine(a: np.ndarray, b: np.ndarray) -> float:
-    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-12))
 
 
 @dataclass

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mt2kd_edge.model_files import METADATA_KEY, read_model_metadata
+from mt2kd_edge.model_files import read_model_metadata
 from mt2kd_edge.spec import StreamingSpec
 
 
@@ -90,4 +90,4 @@ def runner_for(path: Path) -> StepRunner:
     return OnnxRunner(path) if Path(path).suffix == ".onnx" else ExecuTorchRunner(path)
 
 
-__all__ = ["METADATA_KEY", "ExecuTorchRunner", "OnnxRunner", "StepRunner", "TorchRunner", "runner_for", "stream"]
+__all__ = ["ExecuTorchRunner", "OnnxRunner", "StepRunner", "TorchRunner", "runner_for", "stream"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from . import _core
-from .model_files import METADATA_KEY, ModelFileError, read_onnx_metadata, to_json
+from .model_files import ModelFileError, read_onnx_metadata, to_json
 
 BACKEND_FILES = {  # backend -> model file names to look for, preferred first
     "executorch": ("model.int8.pte", "model.fp32.pte"),
@@ -68,4 +68,4 @@ def create_backend(model_dir: str | os.PathLike, backend: str = "executorch", pr
     return executorch_backend(path) if backend == "executorch" else onnx_backend(path, threads)
 
 
-__all__ = ["BACKEND_FILES", "METADATA_KEY", "create_backend", "find_model_file"]
+__all__ = ["BACKEND_FILES", "create_backend", "find_model_file"]

@@ -246,8 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--seed", type=int, default=0, help="weight seed of the untrained model")
 
     c = sub.add_parser("check", help="stream audio chunk by chunk and check it equals a full forward",
-                       description=cmd_check.__doc__ or "Stream audio through the model chunk by chunk, "
-                       "as a device would, time each step, and check the result equals one full causal forward.")
+                       description="Stream audio through the model chunk by chunk, as a device would, time "
+                       "each step, and check the result equals one full causal forward.")
     model_args(c)
     c.add_argument("--audio", metavar="WAV", help="a 16 kHz audio file (default: synthetic speech-like audio)")
     c.add_argument("--seconds", type=float, default=6.0, help="length of the synthetic audio (default 6)")
@@ -324,7 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:  # noqa: D103
+def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

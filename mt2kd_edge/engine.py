@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -217,11 +216,3 @@ class Engine:
         if result.text:
             yield FinalEvent(result.text, result.start_s, result.end_s, match.name)
 
-
-def transcribe_file(path: str | os.PathLike, model_dir: str | os.PathLike, **kwargs: Any) -> list[Event]:
-    """All events of one audio file (convenience for scripts and tests)."""
-    from .audio_io import read_audio
-
-    samples, rate = read_audio(Path(path))
-    engine = Engine.from_dir(model_dir, **kwargs)
-    return list(engine.events([samples], sample_rate=rate))

@@ -64,9 +64,8 @@ def test_help_teaches():
         assert word in out.stdout
 
 
-@pytest.mark.parametrize("command", ["spec"])
-def test_spec_prints_every_state(command):
-    out = run(command)
+def test_spec_prints_every_state():
+    out = run("spec")
     assert out.returncode == 0, out.stderr
     assert "state speaker.stats" in out.stdout and "state layer5.conv" in out.stdout
 

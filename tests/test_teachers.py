@@ -23,14 +23,6 @@ def _need(module: str, package: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def ci_corpus(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("corpus") / "ci"
-    subprocess.run([sys.executable, "-m", "train.data", "--preset", "ci", "--out", str(out)], cwd=ROOT, check=True,
-                   capture_output=True)
-    return out
-
-
-@pytest.fixture(scope="module")
 def tiny_tagger(ci_corpus, tmp_path_factory) -> tuple[Path, dict]:
     from train.teachers.singletask import tiny_train_config, train
     out = tmp_path_factory.mktemp("tagger")

@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from mt2kd_edge.model import ModelConfig, MT2KDModel, load_checkpoint, save_checkpoint
 
-from .batches import TaskSampler
+from .batches import TaskSampler, _tupleize
 from .config import TrainConfig
 from .supervised import SupervisedTasks
 
@@ -107,7 +107,6 @@ class Trainer:
         cuts = self.tasks.cuts[task]
         return [c for c in cuts if not _is_valid_split(c.id) and (task != "asr" or c.duration <= self.cfg.max_cut_seconds)]
 
-
     def _writer(self):
         if not self.is_main:
             return None
@@ -138,8 +137,6 @@ class Trainer:
         self.heads.load_state_dict(extra["heads"])
         for t, s in self.samplers.items():
             s.load_state_dict(extra["samplers"][t])
-        from .batches import _tupleize
-
         self.task_rng.setstate(_tupleize(extra["task_rng"]))
         torch.set_rng_state(extra["torch_rng"])
         self.step, self.best = int(extra["step"]), float(extra["best"])

@@ -43,19 +43,23 @@ Chunker::~Chunker() = default;
 Chunker::Chunker(Chunker &&) noexcept = default;
 Chunker &Chunker::operator=(Chunker &&) noexcept = default;
 
-void Chunker::AcceptFloat(int sample_rate, const float *samples, std::size_t n) {
-  impl_->CheckAccept(sample_rate);
-  // Validate everything before appending anything, so a bad call leaves the stream intact.
+void Chunker::CheckSamples(const float *samples, std::size_t n, float max_abs) {
   for (std::size_t i = 0; i < n; ++i) {
     const float x = samples[i];
     if (!std::isfinite(x)) throw std::invalid_argument("sample " + std::to_string(i) + " is NaN or Inf");
-    if (std::fabs(x) > impl_->config.max_abs_sample) {
+    if (std::fabs(x) > max_abs) {
       std::ostringstream os;
       os << "sample " << i << " = " << x << " is outside [-1, 1]; float audio must be scaled to [-1, 1]"
          << " (int16-scaled floats need dividing by 32768)";
       throw std::invalid_argument(os.str());
     }
   }
+}
+
+void Chunker::AcceptFloat(int sample_rate, const float *samples, std::size_t n) {
+  impl_->CheckAccept(sample_rate);
+  // Validate everything before appending anything, so a bad call leaves the stream intact.
+  CheckSamples(samples, n, impl_->config.max_abs_sample);
   impl_->buffer.insert(impl_->buffer.end(), samples, samples + n);
   impl_->accepted += static_cast<std::int64_t>(n);
 }

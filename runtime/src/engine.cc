@@ -135,10 +135,8 @@ void Stream::AcceptWaveform(int sample_rate, const float *samples, size_t n) {
   if (!resampler_ && chunker_.NumSamplesAccepted() > 0)
     throw std::invalid_argument("the sample rate changed within one stream");
   if (chunker_.IsFinished()) throw std::invalid_argument("audio after input_finished(): call reset() first");
-  // Validate through a throwaway chunker pass first so bad input leaves the stream untouched.
-  ChunkerConfig check = chunker_.Config();
-  check.sample_rate = sample_rate;
-  Chunker(check).AcceptFloat(sample_rate, samples, n);
+  // Validate before resampling, so bad input leaves the stream (and the resampler's history) untouched.
+  Chunker::CheckSamples(samples, n, chunker_.Config().max_abs_sample);
   if (!resampler_) resampler_ = std::make_unique<Resampler>(sample_rate, model_rate);
   std::vector<float> out;
   resampler_->Accept(samples, n, &out);

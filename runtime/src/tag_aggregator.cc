@@ -30,8 +30,8 @@ void TagAggregator::Reset() {
   window_scores_.assign(num_classes_, 0.0f);
   frames_seen_ = 0;
   since_hop_ = 0;
-  active_.assign(num_classes_, -1);
-  active_events_.clear();
+  is_open_.assign(num_classes_, false);
+  open_.assign(num_classes_, TagEvent{});
   finished_.clear();
   started_.clear();
 }
@@ -60,31 +60,24 @@ void TagAggregator::EmitWindow() {
   for (int c = 0; c < num_classes_; ++c) {
     const float score = static_cast<float>(window_sum_[c] / n);
     window_scores_[c] = score;
-    int &slot = active_[c];
-    if (slot < 0 && score >= config_.on_threshold) {
-      active_events_.push_back({c, window_start, -1.0, score});
-      slot = static_cast<int>(active_events_.size()) - 1;
-      started_.push_back(active_events_.back());
-    } else if (slot >= 0) {
-      TagEvent &ev = active_events_[slot];
-      if (score >= config_.off_threshold) {
-        ev.peak = std::max(ev.peak, score);
-      } else {
-        ev.end_s = window_end;
-        if ((ev.end_s - ev.start_s) * 1000.0 >= config_.min_event_ms) finished_.push_back(ev);
-        slot = -1;
-      }
+    if (!is_open_[c] && score >= config_.on_threshold) {
+      open_[c] = {c, window_start, -1.0, score};
+      is_open_[c] = true;
+      started_.push_back(open_[c]);
+    } else if (is_open_[c]) {
+      if (score >= config_.off_threshold)
+        open_[c].peak = std::max(open_[c].peak, score);
+      else
+        Close(c, window_end);
     }
   }
-  // compact: drop closed events from the active list
-  std::vector<TagEvent> still;
-  for (int c = 0; c < num_classes_; ++c) {
-    if (active_[c] >= 0) {
-      still.push_back(active_events_[active_[c]]);
-      active_[c] = static_cast<int>(still.size()) - 1;
-    }
-  }
-  active_events_ = std::move(still);
+}
+
+void TagAggregator::Close(int c, double end_s) {
+  TagEvent ev = open_[c];
+  ev.end_s = end_s;
+  if ((ev.end_s - ev.start_s) * 1000.0 >= config_.min_event_ms) finished_.push_back(ev);
+  is_open_[c] = false;
 }
 
 void TagAggregator::Flush() {
@@ -92,14 +85,8 @@ void TagAggregator::Flush() {
     since_hop_ = 0;
     EmitWindow();
   }
-  for (int c = 0; c < num_classes_; ++c) {
-    if (active_[c] < 0) continue;
-    TagEvent ev = active_events_[active_[c]];
-    ev.end_s = FrameTime(frames_seen_);
-    if ((ev.end_s - ev.start_s) * 1000.0 >= config_.min_event_ms) finished_.push_back(ev);
-    active_[c] = -1;
-  }
-  active_events_.clear();
+  for (int c = 0; c < num_classes_; ++c)
+    if (is_open_[c]) Close(c, FrameTime(frames_seen_));
 }
 
 std::vector<TagScore> TagAggregator::TopK() const {
@@ -113,7 +100,12 @@ std::vector<TagScore> TagAggregator::TopK() const {
   return out;
 }
 
-std::vector<TagEvent> TagAggregator::ActiveEvents() const { return active_events_; }
+std::vector<TagEvent> TagAggregator::ActiveEvents() const {
+  std::vector<TagEvent> out;
+  for (int c = 0; c < num_classes_; ++c)
+    if (is_open_[c]) out.push_back(open_[c]);
+  return out;
+}
 
 std::vector<TagEvent> TagAggregator::TakeFinishedEvents() {
   std::vector<TagEvent> out;

@@ -33,10 +33,11 @@ def _cuts(corpus: Path, name: str, limit: int | None) -> list:
 
 
 def _decode(log_probs: np.ndarray, tokens: list[str]) -> str:
+    """Greedy CTC, detokenised by the same C++ function the runtime uses."""
     from export.quality import ctc_greedy
+    from mt2kd_edge._core import detokenize
 
-    text = "".join(tokens[i] for i in ctc_greedy(log_probs)).replace("▁", " ")
-    return " ".join(text.split())
+    return detokenize([tokens[i] for i in ctc_greedy(log_probs)])
 
 
 def _outputs(runner, cut) -> dict[str, np.ndarray]:

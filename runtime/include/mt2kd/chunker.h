@@ -34,6 +34,9 @@ class Chunker {
   // sample-rate mismatch, NaN/Inf, magnitudes above max_abs_sample, or audio after
   // InputFinished(). An empty array is accepted and does nothing.
   void AcceptFloat(int sample_rate, const float *samples, std::size_t n);
+  // Throws std::invalid_argument if any sample is NaN/Inf or larger than max_abs in magnitude.
+  // Shared by AcceptFloat and by callers that must validate before transforming (resampling).
+  static void CheckSamples(const float *samples, std::size_t n, float max_abs);
   // Appends int16 PCM, scaled by 1/32768 to [-1, 1).
   void AcceptInt16(int sample_rate, const int16_t *samples, std::size_t n);
   // No more audio: the buffered tail (if any) is zero-padded to a whole chunk.

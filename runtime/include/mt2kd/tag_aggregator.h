@@ -49,6 +49,7 @@ class TagAggregator {
 
  private:
   void EmitWindow();
+  void Close(int c, double end_s);
   double FrameTime(int64_t frame) const { return frame * frame_shift_ms_ / 1000.0; }
 
   TaggingConfig config_;
@@ -58,8 +59,9 @@ class TagAggregator {
   std::vector<float> window_scores_;
   int64_t frames_seen_ = 0;
   int since_hop_ = 0;
-  std::vector<int> active_;  // -1 or index into active_events_
-  std::vector<TagEvent> active_events_, finished_, started_;
+  std::vector<bool> is_open_;     // per class: an event is open
+  std::vector<TagEvent> open_;    // per class: the open event (valid where is_open_)
+  std::vector<TagEvent> finished_, started_;
 };
 
 }  // namespace mt2kd
