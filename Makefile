@@ -6,7 +6,7 @@ SETUP_STAMP := $(VENV)/.setup-done
 CORE_STAMP := $(VENV)/.core-built
 CORE_SOURCES := CMakeLists.txt $(shell find runtime -type f \( -name '*.cc' -o -name '*.h' \) 2>/dev/null)
 
-.PHONY: help setup demo test test-fast cpp-test clean
+.PHONY: help setup demo test test-fast cpp-test model model-status paper-table clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/'
@@ -36,6 +36,18 @@ cpp-test: setup  ## build and run the C++ unit tests with CMake + ctest, outside
 	$(VENV)/bin/cmake -S . -B build/cpp -G Ninja -DCMAKE_MAKE_PROGRAM=$(abspath $(VENV))/bin/ninja -DPython_EXECUTABLE=$(abspath $(PY))
 	$(VENV)/bin/cmake --build build/cpp
 	$(VENV)/bin/ctest --test-dir build/cpp --output-on-failure
+
+model: setup  ## the whole recipe behind models/default, in the background (resumable; log: exp/make_model.log)
+	@mkdir -p exp
+	nohup bash scripts/make_model.sh >> exp/make_model.log 2>&1 &
+	@echo "started; follow it with: make model-status   (or tail -f exp/make_model.log)"
+
+model-status:  ## follow the background `make model` log
+	tail -n 30 -f exp/make_model.log
+
+paper-table: setup  ## train + evaluate every row of the MT2KD results table (hours; resumable) -> reports/paper_table.*
+	bash scripts/make_model.sh prepare
+	$(PY) -m train.paper_table --corpus data/corpus-default --exp exp/table --jobs 2
 
 clean:  ## remove build outputs (keeps .venv)
 	rm -rf build $(CORE_STAMP)

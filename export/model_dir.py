@@ -125,18 +125,26 @@ def export_checkpoint(checkpoint: Path, out: Path, opts: ExportOptions | None = 
     if vocab.placeholder:
         opts.log("  note: the checkpoint carries no tokens/labels; writing placeholders")
     out = Path(out)
+    torch.set_grad_enabled(False)
+    try:
+        return build_directory(out, lambda staging: _export_into(model, vocab, staging, opts))
+    finally:
+        torch.set_grad_enabled(True)
+
+
+def build_directory(out: Path, fill) -> dict:
+    """Run ``fill(staging)`` on a fresh directory beside ``out``, then swap it in by rename: ``out`` is
+    complete or untouched (an existing one is replaced only on success). Returns what ``fill`` returns."""
     staging = out.with_name(f".{out.name}.partial-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
-        torch.set_grad_enabled(False)
-        manifest = _export_into(model, vocab, staging, opts)
+        result = fill(staging)
         old = out.with_name(f".{out.name}.old-{os.getpid()}")
         if out.exists():
             out.rename(old)
         staging.rename(out)
         shutil.rmtree(old, ignore_errors=True)
-        return manifest
+        return result
     finally:
-        torch.set_grad_enabled(True)
         shutil.rmtree(staging, ignore_errors=True)

@@ -9,9 +9,10 @@ import argparse
 import sys
 
 from . import __version__, core_version
+from .model_files import default_model_dir
 
 EPILOG = """examples:
-  mt2kd-edge run --model DIR clip.wav   stream a file through the runtime: transcript, tags, speakers
+  mt2kd-edge run clip.wav              stream a file through the bundled model: transcript, tags, speakers
   mt2kd-edge run --model DIR --jsonl a.wav b.wav      one JSON object per event
   mt2kd-edge enroll --model DIR alice a1.wav a2.wav   enroll a speaker (speakers.json by default)
   mt2kd-edge speakers list | remove NAME
@@ -170,8 +171,6 @@ def cmd_live(args: argparse.Namespace) -> int:
             if not devices:
                 print("(no audio input devices)")
             return 0
-        if not args.model:
-            raise ValueError("live needs --model DIR (an exported model directory)")
         run_live(_engine(args), args.device, args.sample_rate, args.max_seconds, args.plain, args.jsonl)
     except NoInputDevice as e:
         print(f"error: {e}", file=sys.stderr)
@@ -203,7 +202,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import format_table, run_bench
 
     cores = tuple(int(c) for c in args.cores.split(","))
-    result = run_bench(Path(args.model), Path(args.checkpoint) if args.checkpoint else None, args.seconds, cores)
+    single = tuple(Path(d) for d in args.single_task.split(",")) if args.single_task else ()
+    result = run_bench(Path(args.model), Path(args.checkpoint) if args.checkpoint else None, args.seconds, cores, single)
     print(json.dumps(result, indent=2) if args.json else format_table(result))
     return 0
 
@@ -259,9 +259,10 @@ def build_parser() -> argparse.ArgumentParser:
     model_args(s)
     s.set_defaults(func=cmd_spec)
 
-    def runtime_args(sp: argparse.ArgumentParser, speakers: bool = True, model_required: bool = True) -> None:
-        sp.add_argument("--model", required=model_required, metavar="DIR",
-                        help="an exported model directory (python -m export)")
+    def runtime_args(sp: argparse.ArgumentParser, speakers: bool = True) -> None:
+        sp.add_argument("--model", default=str(default_model_dir()), metavar="DIR",
+                        help="an exported model directory (python -m export); default: the bundled model "
+                             "(models/default, or $MT2KD_MODEL)")
         sp.add_argument("--backend", choices=("executorch", "onnx"), default="executorch",
                         help="executorch: native C++ (default); onnx: onnxruntime")
         sp.add_argument("--precision", choices=("int8", "fp32"), help="default: int8 when present")
@@ -280,7 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_run)
 
     lv = sub.add_parser("live", help="listen to the microphone: live transcript, tags with bars, speaker")
-    runtime_args(lv, model_required=False)
+    runtime_args(lv)
     lv.add_argument("--device", help="input device index or name (default: the system default)")
     lv.add_argument("--list-devices", action="store_true", help="list input devices and exit")
     lv.add_argument("--sample-rate", type=int, help="capture rate in Hz (default: the device's; resampled)")
@@ -309,9 +310,12 @@ def build_parser() -> argparse.ArgumentParser:
     x.set_defaults(func=cmd_export)
 
     b = sub.add_parser("bench", help="latency, RTF, memory and sizes of every exported form, side by side")
-    b.add_argument("--model", required=True, metavar="DIR", help="an exported model directory")
+    b.add_argument("--model", default=str(default_model_dir()), metavar="DIR",
+                   help="an exported model directory (default: the bundled model)")
     b.add_argument("--checkpoint", metavar="PATH", help="also time torch eager on this checkpoint")
     b.add_argument("--seconds", type=float, default=30.0, help="audio per configuration (default 30)")
+    b.add_argument("--single-task", metavar="DIR,DIR,DIR",
+                   help="exported single-task students (ASR, AT, SV): report the shared model's cost against their sum")
     b.add_argument("--cores", default="1,2", help="core counts to pin to with taskset (default 1,2)")
     b.add_argument("--json", action="store_true", help="machine-readable output")
     b.set_defaults(func=cmd_bench)

@@ -18,6 +18,13 @@ MODEL_FORMAT_VERSION = 1
 METADATA_KEY = "mt2kd_metadata"  # ONNX metadata key and .pte constant-method name
 
 
+def default_model_dir() -> Path:
+    """The bundled default model: ``$MT2KD_MODEL`` if set, else ``models/default`` beside the package."""
+    import os
+
+    return Path(os.environ.get("MT2KD_MODEL") or Path(__file__).resolve().parents[1] / "models" / "default")
+
+
 class ModelFileError(ValueError):
     """An exported model file is missing, corrupt, foreign or of an unsupported version."""
 

@@ -190,11 +190,15 @@ def test_live_without_an_input_device_says_so(tiny_export, tmp_path):
     assert out.returncode == 2 and "no audio input device found" in out.stderr and "Traceback" not in out.stderr
 
 
-def test_bench_measures_every_form_side_by_side(tiny_export):
+def test_bench_measures_every_form_side_by_side(tiny_export, tmp_path):
     import json
 
+    students = []  # three "single-task students": the same export under three names
+    for task in ("asr", "at", "sv"):
+        (tmp_path / task).symlink_to(tiny_export["dir"], target_is_directory=True)
+        students.append(str(tmp_path / task))
     out = run("bench", "--model", str(tiny_export["dir"]), "--checkpoint", str(tiny_export["ckpt"]),
-              "--seconds", "3", "--cores", "1", "--json")
+              "--seconds", "3", "--cores", "1", "--json", "--single-task", ",".join(students))
     assert out.returncode == 0, out.stderr[-2000:]
     result = json.loads(out.stdout)
     rows = {r["what"]: r for r in result["rows"]}
@@ -205,6 +209,9 @@ def test_bench_measures_every_form_side_by_side(tiny_export):
     assert all(not r["torch_loaded"] for w, r in rows.items() if "C++ core" in w)  # runtime-only processes
     assert rows["torch eager fp32"]["torch_loaded"]
     assert result["ratios"]["three_tasks_vs_sherpa_asr_only_1core"] > 0
+    assert "single-task sv: executorch int8 (C++ core)" in rows
+    # one model against three copies of itself: about a third, whatever the machine's speed
+    assert 0 < result["ratios"]["shared_vs_3_single_task_models_1core"] < 1
     assert result["model_bytes"]["model.int8.pte"] < result["model_bytes"]["model.fp32.pte"]
 
 

@@ -198,3 +198,44 @@ def test_export_cli_reports_bad_checkpoints_and_forms(exported, tmp_path):
     out = cli(str(exported["ckpt"]), "--out", str(tmp_path / "m"), "--forms", "onnx-fp32,tflite")
     assert out.returncode == 2 and "unknown export forms ['tflite']" in out.stderr
     assert not (tmp_path / "m").exists()
+
+
+# ---- the bundle that ships under models/default: int8 models, reports, demo clip and enrollments ----
+
+def test_bundle_ships_int8_models_reports_and_an_enrolled_demo(tiny_export, ci_corpus, tmp_path):
+    from export.bundle import SHIPPED, bundle
+    from mt2kd_edge.engine import Engine
+
+    report = tmp_path / "eval.json"
+    report.write_text('{"wer": 0.5}\n')
+    out = tmp_path / "default"
+    manifest = bundle(tiny_export["dir"], out, [report], ci_corpus,
+                      speakers={"adam": "espeak-en-gb-adam-p40", "victor": "espeak-en-gb-victor-p25"},
+                      turns=("adam", "victor"), enroll_per_speaker=1)
+    files = set(manifest["files"])
+    assert set(SHIPPED) | {"eval.json", "demo/clip.wav", "demo/demo.json", "demo/speakers.json"} <= files
+    assert not any(name.endswith((".fp32.onnx", ".fp32.pte")) or name.startswith("sherpa/") for name in files)
+    info = json.loads((out / "demo" / "demo.json").read_text())
+    assert [t["speaker"] for t in info["turns"]] == ["adam", "victor"] and info["events"]
+    in_clip = {t["cut"] for t in info["turns"]}
+    enrolled = {e["cut"] for entries in info["enroll"].values() for e in entries}
+    assert len(enrolled) == 2 and not enrolled & in_clip  # enrolled from recordings that are not in the clip
+    engine = Engine.from_dir(out, backend="executorch", speakers=out / "demo" / "speakers.json")
+    assert sorted(engine.speakers.names()) == ["adam", "victor"]
+    # the CLI runs the bundle on its own demo clip
+    done = subprocess.run([str(Path(sys.executable).parent / "mt2kd-edge"), "run", "--model", str(out), "--speakers",
+                           str(out / "demo" / "speakers.json"), "--jsonl", str(out / "demo" / "clip.wav")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert any(json.loads(line)["type"] == "final" for line in done.stdout.splitlines())
+
+
+def test_bundle_refuses_an_export_without_int8_forms(tiny_export, tmp_path):
+    from export.bundle import main
+
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    for name in ("model.json", "tokens.txt", "labels.csv", "model.int8.onnx"):
+        (partial / name).write_bytes((tiny_export["dir"] / name).read_bytes())
+    assert main([str(partial), "--out", str(tmp_path / "out")]) == 2
+    assert not (tmp_path / "out").exists()

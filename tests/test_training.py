@@ -176,3 +176,47 @@ def test_training_curves_plot(trained, tmp_path):
                           capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
+
+
+# ---- the results table: every row trains, evaluates and reports; a rerun retrains nothing ----
+
+def test_paper_table_trains_every_row_and_resumes_without_retraining(ci_corpus, target_cache, tmp_path):
+    from train.paper_table import ROWS
+
+    exp, reports = tmp_path / "exp", tmp_path / "reports"
+    cmd = [sys.executable, "-m", "train.paper_table", "--corpus", str(ci_corpus), "--targets", str(target_cache),
+           "--exp", str(exp), "--reports", str(reports), "--teachers", str(tmp_path / "no-teachers.json"),
+           "--stage1-config", TINY, "--stage2-config", TINY, "--jobs", "2", "--eval-limit", "12",
+           "--set", "steps=4", "--set", "valid_every=2", "--set", "save_every=2"]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=900)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    result = json.loads((reports / "paper_table.json").read_text())
+    assert set(result["rows"]) == {r.name for r in ROWS if r.evaluate}
+    assert result["rows"]["asr-only"]["wer"] >= 0 and 0 <= result["rows"]["at-only"]["map"] <= 1
+    assert 0 <= result["rows"]["mt2kd"]["eer"] <= 1
+    assert set(result["goals"]) == {"beats_scratch", "vs_single_task"}
+    assert "| MT2KD (stage 1 + stage 2) |" in (reports / "paper_table.md").read_text()
+    for png in ("paper_table_curves.png", "paper_table_det.png"):
+        assert (reports / png).stat().st_size > 10_000
+    # the light-heads row trains only the heads: its encoder is stage 1's, bit for bit
+    stage1_model, _ = load_checkpoint(exp / "mt2kd-stage1" / "best.pt")
+    heads_model, _ = load_checkpoint(exp / "mt2kd-stage1-heads" / "latest.pt")
+    assert all(torch.equal(a, b) for a, b in zip(stage1_model.encoder.state_dict().values(),
+                                                 heads_model.encoder.state_dict().values()))
+    assert json.loads((exp / "mt2kd-stage1-heads" / "done.json").read_text())["step"] == 4
+    # rerun: every row is done and evaluated, so nothing trains or evaluates again
+    stamps = {p: p.stat().st_mtime for p in exp.glob("*/*.pt")} | {p: p.stat().st_mtime for p in exp.glob("*/eval.json")}
+    again = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert stamps == {p: p.stat().st_mtime for p in stamps}
+
+
+def test_a_second_trainer_on_the_same_run_directory_is_refused(ci_corpus, tmp_path):
+    import fcntl
+
+    out = tmp_path / "run"
+    out.mkdir()
+    with open(out / "train.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        done = stage2(ci_corpus, out, "steps=2")
+    assert done.returncode == 2 and "another training process" in done.stderr

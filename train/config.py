@@ -20,6 +20,7 @@ class TrainConfig:
     corpus: str = "data/corpus"
     out: str = "exp/stage2"
     init_from: str = ""  # checkpoint to start from (stage 2 starts from stage 1's best)
+    freeze_encoder: bool = False  # train only the task heads (the paper's "stage 1 + light heads" row)
     targets: str = ""  # stage 1: the teacher target cache directory
     steps: int = 3000
     stop_after_steps: int = 0  # end this run after N steps (0: run to `steps`); resume later

@@ -3,6 +3,7 @@ atomic latest/best checkpoints with resume, TensorBoard and JSONL logs, and DDP 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
 import os
@@ -13,11 +14,16 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from mt2kd_edge.fileio import atomic_write
 from mt2kd_edge.model import ModelConfig, MT2KDModel, load_checkpoint, save_checkpoint
 
 from .batches import TaskSampler, _tupleize
 from .config import TrainConfig
 from .supervised import SupervisedTasks
+
+
+class RunDirBusy(RuntimeError):
+    """Another training process holds the run directory's lock."""
 
 
 def make_tasks(cfg: TrainConfig, out: Path, is_main: bool):
@@ -82,6 +88,7 @@ class Trainer:
         torch.manual_seed(cfg.seed)
         self.out = Path(cfg.out)
         self.out.mkdir(parents=True, exist_ok=True)
+        self._lock = self._take_lock() if self.is_main else None
         if self.is_main:
             make_tasks(cfg, self.out, True)  # one-time preparation (the BPE model) on rank 0 first
         if self.world > 1:
@@ -89,10 +96,14 @@ class Trainer:
         self.tasks = make_tasks(cfg, self.out, self.is_main)
         self.model = build_model(cfg, self.tasks)
         self.heads = self.tasks.heads(self.model.config.speaker_embed_dim)
+        if cfg.freeze_encoder:  # light task heads over a fixed (stage-1) encoder: no encoder gradients at all
+            for name, p in self.model.named_parameters():
+                if name.startswith(("frontend.", "encoder.")):
+                    p.requires_grad_(False)
         self.samplers = {t: TaskSampler(self._train_cuts(t), cfg.batch_seconds, cfg.seed, self.rank, self.world)
                          for t in cfg.task_ratio if cfg.task_ratio[t] > 0}
         params = [p for n, p in self.model.named_parameters()
-                  if cfg.stage == "stage1" or not n.startswith("distill.")]
+                  if p.requires_grad and (cfg.stage == "stage1" or not n.startswith("distill."))]
         params += list(self.heads.parameters())
         self.optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=False)
         self.step, self.best = 0, float("inf")
@@ -106,6 +117,16 @@ class Trainer:
     def _train_cuts(self, task: str):
         cuts = self.tasks.cuts[task]
         return [c for c in cuts if not _is_valid_split(c.id) and (task != "asr" or c.duration <= self.cfg.max_cut_seconds)]
+
+    def _take_lock(self):
+        """One training process per run directory: a second one would interleave checkpoints."""
+        f = open(self.out / "train.lock", "w")
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.close()
+            raise RunDirBusy(f"{self.out}: another training process is writing here") from None
+        return f
 
     def _writer(self):
         if not self.is_main:
@@ -220,6 +241,9 @@ class Trainer:
             if self.step % self.cfg.save_every == 0 or self.step in (self.cfg.steps, stop):
                 self._save("latest.pt")
         bar.close()
+        if self.is_main and self.step >= self.cfg.steps:
+            with atomic_write(self.out / "done.json", "w") as f:
+                json.dump({"step": self.step, "best": self.best}, f)
         if log:
             log.close()
         if self.writer:

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from .config import TrainConfig
-from .loop import Trainer
+from .loop import RunDirBusy, Trainer
 
 
 def main(stage: str, doc: str, argv: list[str] | None = None) -> int:
@@ -19,7 +19,7 @@ def main(stage: str, doc: str, argv: list[str] | None = None) -> int:
     try:
         cfg = TrainConfig.load(args.config, [*args.set, f"stage={stage}"])
         result = Trainer(cfg).run()
-    except (ValueError, FileNotFoundError) as e:
+    except (ValueError, FileNotFoundError, RunDirBusy) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(f"done: step {result['step']}, best validation loss {result['best']:.4f}")

@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from mt2kd_edge.fileio import atomic_write
+
 from . import metrics
 
 
@@ -51,25 +53,35 @@ def _outputs(runner, cut) -> dict[str, np.ndarray]:
             "speaker_embedding": out["speaker_embedding"]}
 
 
-def evaluate(runner, tokens: list[str], labels: list[str], corpus: Path, limit: int | None = None,
-             keep_outputs: bool = False) -> dict[str, Any]:
+def evaluate(runner, tokens: list[str] | None, labels: list[str] | None, corpus: Path, limit: int | None = None,
+             keep_outputs: bool = False, tasks: tuple[str, ...] = ("asr", "at", "sv")) -> dict[str, Any]:
+    """Score the given tasks (a single-task student has only its own head trained)."""
     result: dict[str, Any] = {}
     kept: list[dict] = []
-    speech = _cuts(corpus, "speech_cuts_test.jsonl.gz", limit)
+    speech = _cuts(corpus, "speech_cuts_test.jsonl.gz", limit) if {"asr", "sv"} & set(tasks) else []
     refs, hyps, embeddings = [], [], {}
     for cut in speech:
         out = _outputs(runner, cut)
-        refs.append(cut.supervisions[0].text)
-        hyps.append(_decode(out["ctc_log_probs"], tokens))
+        if "asr" in tasks:
+            refs.append(cut.supervisions[0].text)
+            hyps.append(_decode(out["ctc_log_probs"], tokens))
         embeddings[cut.id] = out["speaker_embedding"]
         if keep_outputs:
             kept.append(out)
-    result["wer"] = metrics.word_error_rate(refs, hyps)
-    result["examples"] = [{"ref": r, "hyp": h} for r, h in list(zip(refs, hyps))[:5]]
+    if "asr" in tasks:
+        result["wer"] = metrics.word_error_rate(refs, hyps)
+        result["examples"] = [{"ref": r, "hyp": h} for r, h in list(zip(refs, hyps))[:5]]
+        result["utterances"] = len(speech)
     trials = [t for t in metrics.read_trials(corpus / "sv_trials.txt") if t[1] in embeddings and t[2] in embeddings]
-    if trials:
-        result["eer"] = metrics.eer_from_trials(trials, embeddings)
+    if "sv" in tasks and trials:
+        trial_labels, trial_scores = metrics.trial_scores(trials, embeddings)
+        result["eer"] = metrics.eer(trial_labels, trial_scores)
         result["trials"] = len(trials)
+        result["_trial_scores"] = (trial_labels, trial_scores)  # for DET curves; not part of the JSON
+    if "at" not in tasks:
+        if keep_outputs:
+            result["_outputs"] = kept
+        return result
     events = _cuts(corpus, "events_cuts_test.jsonl.gz", limit)
     index = {name: i for i, name in enumerate(labels)}
     truth, scores = np.zeros((len(events), len(labels))), np.zeros((len(events), len(labels)))
@@ -81,7 +93,7 @@ def evaluate(runner, tokens: list[str], labels: list[str], corpus: Path, limit: 
         if keep_outputs:
             kept.append(out)
     result["map"] = metrics.mean_average_precision(truth, scores)
-    result["utterances"], result["event_clips"] = len(speech), len(events)
+    result["event_clips"] = len(events)
     if keep_outputs:
         result["_outputs"] = kept
     return result
@@ -98,13 +110,28 @@ def _runner_for(args: argparse.Namespace, precision: str):
 
         model, _ = load_checkpoint(args.checkpoint)
         payload = read_checkpoint(args.checkpoint)
-        if not payload.get("tokens") or not payload.get("labels"):
-            raise ValueError(f"{args.checkpoint}: carries no tokens/labels (a stage-1 checkpoint? evaluate stage 2)")
-        return TorchRunner(model), payload["tokens"], [n for _, n in payload["labels"]], str(args.checkpoint)
+        if payload["extra"].get("config", {}).get("stage") == "stage1":
+            raise ValueError(f"{args.checkpoint}: a stage-1 checkpoint has no trained task heads (evaluate stage 2)")
+        missing = [what for what, key in (("tokens", "tokens"), ("tag labels", "labels")) if not payload.get(key)]
+        wanted = {"asr": "tokens", "at": "tag labels"}
+        for task in args.tasks:
+            if wanted.get(task) in missing:
+                raise ValueError(f"{args.checkpoint}: carries no {wanted[task]}, so it cannot be scored on {task} "
+                                 f"(a single-task student? pass --tasks)")
+        labels = [n for _, n in payload["labels"]] if payload.get("labels") else None
+        return TorchRunner(model), payload.get("tokens"), labels, str(args.checkpoint)
     path = find_model_file(Path(args.model), args.backend, precision)
     meta = read_model_metadata(path)
     runner = OnnxRunner(path) if args.backend == "onnx" else ExecuTorchRunner(path)
     return runner, meta["tokens"], [lab["name"] for lab in meta["labels"]], str(path)
+
+
+def _task_list(value: str) -> tuple[str, ...]:
+    tasks = tuple(t.strip() for t in value.split(",") if t.strip())
+    unknown = set(tasks) - {"asr", "at", "sv"}
+    if not tasks or unknown:
+        raise argparse.ArgumentTypeError(f"tasks are a comma-separated subset of asr,at,sv, not {value!r}")
+    return tasks
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -117,23 +144,31 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--precision", choices=("fp32", "int8"), default="fp32")
     p.add_argument("--compare", choices=("fp32",), help="also run fp32 and report int8 against it")
     p.add_argument("--corpus", type=Path, required=True)
+    p.add_argument("--tasks", type=_task_list, default=("asr", "at", "sv"),
+                   help="comma-separated tasks to score (default asr,at,sv)")
     p.add_argument("--limit", type=int, help="at most this many utterances / clips per set (quick checks)")
     p.add_argument("--out", type=Path, help="write the JSON report here")
+    p.add_argument("--scores", type=Path, help="write the speaker-trial labels and cosine scores here (.npz, for DET)")
     args = p.parse_args(argv)
     try:
         t0 = time.perf_counter()
         runner, tokens, labels, what = _runner_for(args, args.precision)
         report: dict[str, Any] = {"model": what, "corpus": str(args.corpus), "streaming": True,
                                   "command": " ".join(["python -m train.evaluation.students", *(argv or sys.argv[1:])])}
-        scores = evaluate(runner, tokens, labels, args.corpus, args.limit, keep_outputs=bool(args.compare))
+        scores = evaluate(runner, tokens, labels, args.corpus, args.limit, keep_outputs=bool(args.compare),
+                          tasks=args.tasks)
         if args.compare:
             from export.quality import compare
 
             ref_runner, _, _, ref_what = _runner_for(args, args.compare)
-            ref = evaluate(ref_runner, tokens, labels, args.corpus, args.limit, keep_outputs=True)
+            ref = evaluate(ref_runner, tokens, labels, args.corpus, args.limit, keep_outputs=True, tasks=args.tasks)
             report["reference"] = {"model": ref_what, **{k: v for k, v in ref.items() if not k.startswith("_")}}
             report["int8_vs_fp32"] = compare(ref.pop("_outputs"), scores["_outputs"]).as_dict()
         scores.pop("_outputs", None)
+        trial_labels, trial_scores = scores.pop("_trial_scores", (None, None))
+        if args.scores and trial_labels is not None:
+            with atomic_write(args.scores) as f:
+                np.savez(f, labels=trial_labels, scores=trial_scores)
         report.update(scores)
         report["seconds"] = round(time.perf_counter() - t0, 1)
     except (ValueError, FileNotFoundError) as e:
@@ -141,8 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     text = json.dumps(report, indent=2)
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
+        with atomic_write(args.out, "w") as f:
+            f.write(text + "\n")
     print(text)
     return 0
 

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The whole recipe behind models/default, end to end; every step resumes where it stopped:
+#   corpus -> AT teacher -> teacher target cache -> stage 1 -> stage 2 (+ streaming evaluation)
+#   -> export (ONNX + ExecuTorch, fp32 + int8) -> int8-vs-fp32 evaluation -> bundle (+ demo material)
+# `make model` starts it in the background (log: exp/make_model.log); `make model-status` follows it.
+# `scripts/make_model.sh prepare` stops after the target cache (what `make paper-table` needs).
+# About 45 min (corpus) + 10 min (AT teacher) + 40 min (targets) + 2 h (training) on 2 CPU cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+CORPUS=${CORPUS:-data/corpus-default}
+TEACHERS=${TEACHERS:-exp/teachers-default}
+EXP=${EXP:-exp/table}
+BUILD=${BUILD:-build/model-default}
+OUT=${OUT:-models/default}
+step() { echo; echo "== [$(date +%H:%M:%S)] $*"; }
+
+step "1/7 corpus: $CORPUS (skips what is already rendered)"
+nice -n 10 "$PY" -m train.data --preset default --out "$CORPUS"
+
+step "2/7 audio-tagging teacher: $TEACHERS/at_teacher"
+if [ ! -f "$TEACHERS/at_teacher/model.pt" ]; then
+  "$PY" -m train.teachers train-at --corpus "$CORPUS" --out "$TEACHERS"
+fi
+
+step "3/7 teacher targets for stage 1: $TEACHERS/targets (resumes per shard)"
+nice -n 10 "$PY" -m train.teachers extract --corpus "$CORPUS" --out "$TEACHERS" \
+  --at-checkpoint "$TEACHERS/at_teacher/model.pt"
+
+if [ "${1:-}" = "prepare" ]; then exit 0; fi  # `make paper-table` needs only steps 1-3
+
+step "4/7 stage 1 (distillation) and stage 2 (multi-task), each evaluated streaming: $EXP"
+"$PY" -m train.paper_table --corpus "$CORPUS" --targets "$TEACHERS/targets" --exp "$EXP" \
+  --rows mt2kd-stage1,mt2kd --jobs 1 --no-report
+
+step "5/7 export: $BUILD"
+if [ ! -f "$BUILD/manifest.json" ] || [ "$EXP/mt2kd/best.pt" -nt "$BUILD/manifest.json" ]; then
+  "$PY" -m export "$EXP/mt2kd/best.pt" --out "$BUILD" --calibration "$CORPUS/manifests/pool_cuts_train.jsonl.gz"
+fi
+
+step "6/7 int8 against fp32 on the held-out sets (ONNX Runtime and ExecuTorch)"
+for backend in onnx executorch; do
+  report="$BUILD/evaluation_int8_$backend.json"
+  if [ ! -f "$report" ] || [ "$BUILD/manifest.json" -nt "$report" ]; then
+    "$PY" -m train.evaluation.students --model "$BUILD" --backend "$backend" --precision int8 --compare fp32 \
+      --corpus "$CORPUS" --out "$report" > /dev/null
+  fi
+done
+
+step "7/7 bundle: $OUT"
+"$PY" -m export.bundle "$BUILD" --out "$OUT" --demo-corpus "$CORPUS" \
+  --report "$EXP/mt2kd/eval.json" --report "$BUILD/evaluation_int8_onnx.json" \
+  --report "$BUILD/evaluation_int8_executorch.json"
+step "done: $OUT (try: make demo)"

@@ -1,0 +1,131 @@
+"""Demo material from a built corpus's held-out split: one short clip in which two different speakers
+take turns over background sound events, plus separate enrollment utterances for each speaker.
+
+    python -m train.data.demo --corpus data/corpus-default --out models/default/demo
+
+Writes clip.wav (16 kHz, 16-bit), enroll/<name>_<k>.wav and demo.json (who speaks when, what they say,
+which events play when), all atomically. Everything comes from the test split, so no speaker, sentence or
+sound in the demo was seen in training.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from mt2kd_edge.fileio import atomic_write
+
+from .effects import mix_at_snr, set_level
+
+SAMPLE_RATE = 16000
+# Two held-out voices of different people (see reports/corpus_default/stats.md): names are what the demo
+# enrolls them as.
+SPEAKERS = {"alan": "flite-awb-c+0", "ken": "festival-voice-ked-diphone-c+0"}
+TURNS = ("alan", "ken", "alan")  # who speaks, in order
+GAP_S = 1.2  # silence between turns (events fill some of it)
+EVENTS = (  # (label, where: turn index the event starts in or after, offset in s, SNR in dB against speech)
+    ("Canidae, dogs, wolves", 0, -0.2, 6.0),
+    ("Piano", 1, 0.5, 12.0),
+    ("Siren", 2, 1.0, 10.0),
+)
+
+
+def _load(cut) -> np.ndarray:
+    return cut.load_audio()[0].astype(np.float32)
+
+
+def build(corpus: Path, out: Path, seed: int = 0, speakers: dict[str, str] | None = None,
+          turns: tuple[str, ...] = TURNS, enroll_per_speaker: int = 2) -> dict:
+    """``speakers``: enrollment name -> corpus speaker id (default SPEAKERS); ``turns``: who speaks, in order."""
+    from lhotse import CutSet
+
+    speech = CutSet.from_file(corpus / "manifests" / "speech_cuts_test.jsonl.gz")
+    events = CutSet.from_file(corpus / "manifests" / "events_cuts_test.jsonl.gz")
+    rng = np.random.default_rng(seed)
+    speakers = speakers or SPEAKERS
+    by_speaker: dict[str, list] = {}
+    for cut in speech:
+        by_speaker.setdefault(cut.supervisions[0].speaker, []).append(cut)
+    utterances = {}
+    for name, speaker in speakers.items():
+        need = turns.count(name) + enroll_per_speaker
+        cuts = sorted((c for c in by_speaker.get(speaker, []) if c.duration <= 5.0), key=lambda c: c.id)
+        if len(cuts) < need:
+            raise ValueError(f"{corpus}: speaker {speaker} has {len(cuts)} test utterances of <= 5 s; need {need}")
+        utterances[name] = [cuts[i] for i in rng.permutation(len(cuts))[:need]]
+
+    # the clip: turns separated by gaps, each utterance at a conversational level
+    pieces, placed_turns, t = [np.zeros(int(0.4 * SAMPLE_RATE), np.float32)], [], 0.4
+    used = {name: 0 for name in speakers}
+    for name in turns:
+        cut = utterances[name][used[name]]
+        used[name] += 1
+        audio = set_level(_load(cut), -24.0)
+        placed_turns.append({"speaker": name, "start_s": round(t, 3), "end_s": round(t + len(audio) / SAMPLE_RATE, 3),
+                      "text": cut.supervisions[0].text, "cut": cut.id})
+        pieces += [audio, np.zeros(int(GAP_S * SAMPLE_RATE), np.float32)]
+        t += len(audio) / SAMPLE_RATE + GAP_S
+    clip = np.concatenate(pieces)
+    placed = []
+    for label, turn, offset_s, snr_db in EVENTS:
+        clips = [c for c in events if c.supervisions[0].custom["labels"] == [label]]
+        if not clips:
+            raise ValueError(f"{corpus}: no held-out clip of {label!r}")
+        cut = clips[int(rng.integers(len(clips)))]
+        turn = min(turn, len(placed_turns) - 1)
+        start_s = placed_turns[turn]["end_s" if turn == 0 else "start_s"] + offset_s
+        sound = _load(cut)
+        clip = mix_at_snr(clip, sound, snr_db, offset=int(start_s * SAMPLE_RATE))
+        placed.append({"label": label, "start_s": round(start_s, 3),
+                       "end_s": round(min(start_s + len(sound) / SAMPLE_RATE, len(clip) / SAMPLE_RATE), 3),
+                       "cut": cut.id})
+    clip = clip / max(1.0, float(np.abs(clip).max()) / 0.95)
+
+    enroll = {}
+    for name in speakers:
+        files = []
+        for k, cut in enumerate(utterances[name][used[name]:], 1):
+            path = out / "enroll" / f"{name}_{k}.wav"
+            _write_wav(path, set_level(_load(cut), -24.0))
+            files.append({"file": str(path.relative_to(out)), "cut": cut.id})
+        enroll[name] = files
+    _write_wav(out / "clip.wav", clip)
+    info = {"corpus": str(corpus), "seed": seed, "seconds": round(len(clip) / SAMPLE_RATE, 2),
+            "speakers": speakers, "turns": placed_turns, "events": placed, "enroll": enroll}
+    with atomic_write(out / "demo.json", "w") as f:
+        json.dump(info, f, indent=2)
+    return info
+
+
+def _write_wav(path: Path, audio: np.ndarray) -> None:
+    import soundfile as sf
+
+    buffer = io.BytesIO()
+    sf.write(buffer, audio, SAMPLE_RATE, subtype="PCM_16", format="WAV")
+    with atomic_write(path) as f:
+        f.write(buffer.getvalue())
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m train.data.demo", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--corpus", type=Path, required=True, help="a built corpus (python -m train.data)")
+    p.add_argument("--out", type=Path, required=True, help="folder for clip.wav, enroll/ and demo.json")
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+    try:
+        info = build(args.corpus, args.out, args.seed)
+    except (ValueError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(json.dumps({k: info[k] for k in ("seconds", "turns", "events")}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
