@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -99,14 +100,39 @@ def evaluate(runner, tokens: list[str] | None, labels: list[str] | None, corpus:
     return result
 
 
+def _onnx_step_graph(model, payload: dict):
+    """The checkpoint's step graph exported to ONNX fp32 in a temporary folder: the same graph the runtime
+    steps, and about 4x faster per chunk than torch eager."""
+    import tempfile
+
+    from export.metadata import Vocabulary, build_metadata
+    from export.onnx_native import export_fp32
+    from export.runners import OnnxRunner
+
+    folder = tempfile.mkdtemp(prefix="mt2kd-eval-")
+    path = Path(folder) / "model.fp32.onnx"
+    import torch
+
+    with torch.no_grad():
+        export_fp32(model, path, build_metadata(model, Vocabulary.from_checkpoint(payload, model),
+                                                backend="onnx", precision="fp32"))
+    runner = OnnxRunner(path)
+    shutil.rmtree(folder)  # the session holds the graph in memory
+    return runner
+
+
 def _runner_for(args: argparse.Namespace, precision: str):
     from export.runners import ExecuTorchRunner, OnnxRunner, TorchRunner
     from mt2kd_edge.backends import find_model_file
     from mt2kd_edge.model_files import read_model_metadata
 
     if args.checkpoint:
+        import torch
+
         from mt2kd_edge.model import load_checkpoint
         from mt2kd_edge.model.checkpoint import read_checkpoint
+
+        torch.set_num_threads(1)  # one small step at a time: more threads only add contention
 
         model, _ = load_checkpoint(args.checkpoint)
         payload = read_checkpoint(args.checkpoint)
@@ -119,7 +145,9 @@ def _runner_for(args: argparse.Namespace, precision: str):
                 raise ValueError(f"{args.checkpoint}: carries no {wanted[task]}, so it cannot be scored on {task} "
                                  f"(a single-task student? pass --tasks)")
         labels = [n for _, n in payload["labels"]] if payload.get("labels") else None
-        return TorchRunner(model), payload.get("tokens"), labels, str(args.checkpoint)
+        if args.stepper == "torch":
+            return TorchRunner(model), payload.get("tokens"), labels, str(args.checkpoint)
+        return _onnx_step_graph(model, payload), payload.get("tokens"), labels, str(args.checkpoint)
     path = find_model_file(Path(args.model), args.backend, precision)
     meta = read_model_metadata(path)
     runner = OnnxRunner(path) if args.backend == "onnx" else ExecuTorchRunner(path)
@@ -141,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     src.add_argument("--checkpoint", type=Path, help="a stage-2 checkpoint (stepped in torch)")
     src.add_argument("--model", type=Path, help="an exported model directory")
     p.add_argument("--backend", choices=("onnx", "executorch"), default="onnx")
+    p.add_argument("--stepper", choices=("onnx", "torch"), default="onnx",
+                   help="how a --checkpoint is stepped: its step graph in ONNX Runtime (default, fast) or torch eager")
     p.add_argument("--precision", choices=("fp32", "int8"), default="fp32")
     p.add_argument("--compare", choices=("fp32",), help="also run fp32 and report int8 against it")
     p.add_argument("--corpus", type=Path, required=True)
