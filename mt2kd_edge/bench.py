@@ -104,6 +104,19 @@ def _child(args: list[str], cores: int) -> dict:
 SINGLE = "single-task"
 
 
+def _int8_backend(model_dir: Path) -> str:
+    """The int8 form a single-task student was exported in (ExecuTorch preferred)."""
+    from .backends import find_model_file
+
+    for backend in ("executorch", "onnx"):
+        try:
+            find_model_file(model_dir, backend, "int8")
+            return backend
+        except ValueError:
+            continue
+    raise ValueError(f"{model_dir}: no int8 model to compare (export with --forms pte-int8 or onnx-int8)")
+
+
 def run_bench(model_dir: Path, checkpoint: Path | None, seconds: float, cores_list: tuple[int, ...],
               single_task: tuple[Path, ...] = ()) -> dict:
     """``single_task``: exported single-task students (one per task) whose summed cost the shared model is
@@ -126,8 +139,9 @@ def run_bench(model_dir: Path, checkpoint: Path | None, seconds: float, cores_li
             r = _child(["--worker", "sherpa", str(model_dir), str(seconds), str(cores)], cores)
             rows.append({"what": "sherpa-onnx ASR only (our zipformer2_ctc export)", "cores": cores, **r})
         for student in single_task:
-            r = _child(["--worker", "engine", str(student), "executorch", "int8", str(seconds), str(cores)], cores)
-            rows.append({"what": f"{SINGLE} {student.name}: executorch int8 (C++ core)", "cores": cores, **r})
+            backend = _int8_backend(student)
+            r = _child(["--worker", "engine", str(student), backend, "int8", str(seconds), str(cores)], cores)
+            rows.append({"what": f"{SINGLE} {student.name}: {backend} int8 (C++ core)", "cores": cores, **r})
     manifest = json.loads((model_dir / "manifest.json").read_text()) if (model_dir / "manifest.json").is_file() else {}
     sizes = {name: info["bytes"] for name, info in manifest.get("files", {}).items()
              if name.endswith((".onnx", ".pte"))}
@@ -137,8 +151,9 @@ def run_bench(model_dir: Path, checkpoint: Path | None, seconds: float, cores_li
         sherpa = next((r for r in rows if r["cores"] == cores and r["what"].startswith("sherpa") and "rtf" in r), None)
         if ours and sherpa:
             ratios[f"three_tasks_vs_sherpa_asr_only_{cores}core"] = ours["rtf"] / sherpa["rtf"]
-        shared = next((r for r in rows if r["cores"] == cores and r["what"].startswith("executorch int8") and "rtf" in r), None)
         singles = [r for r in rows if r["cores"] == cores and r["what"].startswith(SINGLE) and "rtf" in r]
+        form = singles[0]["what"].split(": ", 1)[1] if singles else ""  # e.g. "onnx int8 (C++ core)"
+        shared = next((r for r in rows if r["cores"] == cores and r["what"] == form and "rtf" in r), None)
         if shared and single_task and len(singles) == len(single_task):
             ratios[f"shared_vs_{len(singles)}_single_task_models_{cores}core"] = shared["rtf"] / sum(r["rtf"] for r in singles)
     return {"audio_s": seconds, "rows": rows, "model_bytes": sizes, "ratios": ratios}

@@ -110,6 +110,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                 print(f"{clear}[{event.start_s:7.2f} - {event.end_s:7.2f}] {who:>10}: {event.text}", flush=True)
             elif event.type == "tag":
                 print(f"{clear}[{event.start_s:7.2f} - {event.end_s:7.2f}] {'tag':>10}: {event.label} ({event.score:.2f})")
+            elif event.type == "speaker":
+                who = f"{event.name} ({event.score:.2f})" if event.name else f"unknown (best {event.score:.2f})"
+                print(f"{clear}[{event.start_s:7.2f} - {event.end_s:7.2f}] {'speaker':>10}: {who}", flush=True)
     return 0
 
 

@@ -161,13 +161,24 @@ def load_results(args: argparse.Namespace) -> dict:
         if not row.evaluate or not report.is_file():
             continue
         data = json.loads(report.read_text())
-        rows[row.name] = {"title": row.title, "tasks": list(row.reports),
+        rows[row.name] = {"title": row.title, "tasks": list(row.reports), "steps": _steps(args.exp / row.name),
+                          "finished": (args.exp / row.name / "done.json").is_file(),
                           **{METRIC[t]: data.get(METRIC[t]) for t in row.reports},
                           "examples": data.get("examples", [])[:2] if "asr" in row.reports else []}
-    teachers = json.loads(args.teachers.read_text()) if args.teachers.is_file() else {}
+    teachers = {}
+    for report in reversed(args.teachers):  # the first file named wins where two report the same teacher
+        if report.is_file():
+            teachers.update({k: v for k, v in json.loads(report.read_text()).items() if isinstance(v, dict)})
     return {"corpus": str(args.corpus), "rows": rows, "teachers": _teacher_scores(teachers),
             "goals": goals(rows), "command": "python -m train.paper_table " + " ".join(sys.argv[1:]),
             "date": time.strftime("%Y-%m-%d")}
+
+
+def _steps(run: Path) -> int:
+    """The last step the run logged (its best.pt is from at most this step)."""
+    log = run / "log.jsonl"
+    steps = [json.loads(line).get("step", 0) for line in log.read_text().splitlines() if line.strip()] if log.is_file() else []
+    return max(steps, default=0)
 
 
 def _teacher_scores(t: dict) -> dict:
@@ -177,7 +188,7 @@ def _teacher_scores(t: dict) -> dict:
     if "resemblyzer" in t:
         out["resemblyzer (SV teacher)"] = {"eer": t["resemblyzer"]["EER"]}
     if "tagger" in t:
-        out["in-project AT teacher"] = {"map": t["tagger"].get("mAP")}
+        out[f"in-project AT teacher ({t['tagger'].get('clips', '?')} test clips of its own report)"] = {"map": t["tagger"].get("mAP")}
     return out
 
 
@@ -210,11 +221,12 @@ def markdown(result: dict) -> str:
     lines = ["# MT2KD results table", "",
              f"Corpus `{result['corpus']}` (synthetic speech, held-out speakers; see reports/corpus_default). "
              "Every student is evaluated streaming, chunk by chunk with state, as the runtime runs it.", "",
-             "| model | WER % (lower is better) | mAP % (higher) | EER % (lower) |", "|---|---|---|---|"]
+             "| model | steps | WER % (lower is better) | mAP % (higher) | EER % (lower) |", "|---|---|---|---|---|"]
     for name, r in result["rows"].items():
-        lines.append(f"| {r['title']} | {_pct(r.get('wer'))} | {_pct(r.get('map'))} | {_pct(r.get('eer'))} |")
+        steps = f"{r['steps']}" + ("" if r.get("finished") else " (stopped early)")
+        lines.append(f"| {r['title']} | {steps} | {_pct(r.get('wer'))} | {_pct(r.get('map'))} | {_pct(r.get('eer'))} |")
     for name, r in result["teachers"].items():
-        lines.append(f"| *{name}*, full context | {_pct(r.get('wer'))} | {_pct(r.get('map'))} | {_pct(r.get('eer'))} |")
+        lines.append(f"| *{name}*, full context | | {_pct(r.get('wer'))} | {_pct(r.get('map'))} | {_pct(r.get('eer'))} |")
     g = result["goals"]
     lines += ["", "## Against the paper's claims", ""]
     if "beats_scratch" in g:
@@ -267,8 +279,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="the stage-1 teacher target cache (python -m train.teachers extract)")
     p.add_argument("--exp", type=Path, default=Path("exp/table"), help="one run directory per row goes here")
     p.add_argument("--reports", type=Path, default=Path("reports"))
-    p.add_argument("--teachers", type=Path, default=Path("reports/teachers_default/teachers.json"),
-                   help="the teacher report whose scores are added to the table")
+    p.add_argument("--teachers", type=Path, nargs="+",
+                   default=[Path("reports/teachers_default/teachers.json"), Path("reports/teachers.json")],
+                   help="teacher reports whose scores are added to the table (the first wins per teacher)")
     p.add_argument("--jobs", type=int, default=2, help="runs trained side by side (the CPU threads are split)")
     p.add_argument("--threads", type=int, default=2, help="CPU threads for all jobs together")
     p.add_argument("--stage1-config", type=Path, default=Path("train/configs/stage1.yaml"))

@@ -42,6 +42,7 @@ void BindEngine(py::module_ &m) {
       .def(py::init<>())
       .def_readwrite("enabled", &EndpointConfig::enabled)
       .def_readwrite("trailing_silence_ms", &EndpointConfig::trailing_silence_ms)
+      .def_readwrite("min_speech_ms", &EndpointConfig::min_speech_ms)
       .def_readwrite("no_speech_timeout_ms", &EndpointConfig::no_speech_timeout_ms)
       .def_readwrite("max_utterance_ms", &EndpointConfig::max_utterance_ms)
       .def_readwrite("speech_threshold", &EndpointConfig::speech_threshold);

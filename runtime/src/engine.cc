@@ -8,7 +8,7 @@
 namespace mt2kd {
 
 void EndpointConfig::Validate() const {
-  if (trailing_silence_ms <= 0 || no_speech_timeout_ms <= 0 || max_utterance_ms <= 0)
+  if (trailing_silence_ms <= 0 || no_speech_timeout_ms <= 0 || max_utterance_ms <= 0 || min_speech_ms < 0)
     throw std::invalid_argument("endpoint durations must be positive");
 }
 
@@ -184,15 +184,18 @@ void Stream::Consume(const std::vector<float> &log_probs, const std::vector<floa
     const int sp = engine_->speech_label_;
     const bool quiet = sp < 0 || tag_probs[static_cast<size_t>(t) * classes + sp] < ep.speech_threshold;
     trailing_silence_frames_ = (blank && quiet) ? trailing_silence_frames_ + 1 : 0;
+    if (sp >= 0 && !quiet) ++speech_frames_;
   }
   frames_ += usable;
   ++chunks_decoded_;
   if (IsFinished()) tagger_.Flush();
   if (ep.enabled) {
     const int shift = info.frame_shift_ms;
-    const bool has_text = !decoder_.Best().empty();
+    // an utterance: words were decoded, or the tagger heard enough speech (so a turn ends even when
+    // the recogniser has no words for it yet, and its speaker is identified on its own)
+    const bool utterance = !decoder_.Best().empty() || speech_frames_ * shift >= ep.min_speech_ms;
     const int64_t silence_ms = trailing_silence_frames_ * shift;
-    endpoint_ = (has_text && silence_ms >= ep.trailing_silence_ms) || (!has_text && silence_ms >= ep.no_speech_timeout_ms) ||
+    endpoint_ = (utterance && silence_ms >= ep.trailing_silence_ms) || (!utterance && silence_ms >= ep.no_speech_timeout_ms) ||
                 (frames_ - segment_start_frame_) * shift >= ep.max_utterance_ms;
   }
 }
@@ -218,6 +221,7 @@ void Stream::Reset() {
   decoder_.Reset();
   segment_start_frame_ = frames_;
   trailing_silence_frames_ = 0;
+  speech_frames_ = 0;
   endpoint_ = false;
   ++segment_;
   const auto &specs = engine_->Info().states;

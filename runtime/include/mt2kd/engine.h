@@ -20,7 +20,8 @@ namespace mt2kd {
 struct EndpointConfig {
   bool enabled = true;
   int trailing_silence_ms = 800;     // silence that ends an utterance once it has text
-  int no_speech_timeout_ms = 5000;   // silence that ends a segment with no text yet
+  int no_speech_timeout_ms = 5000;   // silence that ends a segment with no text and no speech yet
+  int min_speech_ms = 200;           // this much P(Speech) >= threshold makes a segment an utterance, text or not
   int max_utterance_ms = 20000;      // an utterance ends at the first chunk boundary past this
   float speech_threshold = 0.5f;     // a frame is silence if CTC's best is blank and P(Speech) is below this
   void Validate() const;
@@ -85,6 +86,7 @@ class Stream {
   TagAggregator tagger_;
   std::vector<float> embedding_;
   int64_t frames_ = 0, segment_start_frame_ = 0, trailing_silence_frames_ = 0, chunks_decoded_ = 0;
+  int64_t speech_frames_ = 0;  // frames of this segment the tagger heard speech in
   int64_t real_frames_ = 0;  // frames that hold real audio (the rest of the last chunk is padding)
   int segment_ = 0;
   bool endpoint_ = false;
