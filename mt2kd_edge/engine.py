@@ -106,6 +106,9 @@ class Stream:
         return self._core.processed_seconds
 
 
+MIN_SPEAKER_SEGMENT_S = 0.5  # a segment without words must be this long to get a speaker event
+
+
 class Engine:
     """A loaded model plus runtime options. Build it with :meth:`from_dir`."""
 
@@ -208,8 +211,8 @@ class Engine:
         yield from drain()
 
     def _finish_segment(self, stream: Stream, result: Transcript) -> Iterator[Event]:
-        if not result.text and result.end_s - result.start_s <= 0:
-            return
+        if not result.text and result.end_s - result.start_s < MIN_SPEAKER_SEGMENT_S:
+            return  # e.g. the remnant after the last endpoint: too little audio to name a speaker
         match = self.identify(stream.speaker_embedding())
         if len(self.speakers):
             yield SpeakerEvent(match.name, match.score, result.start_s, result.end_s)
