@@ -111,6 +111,14 @@ def _read_cut_dicts(path: Path, limit: int | None) -> list[dict]:
     return out
 
 
+def _same_files(settings: dict) -> dict:
+    """Settings with file paths resolved, so a link or another spelling of the same file still matches."""
+    setup = dict(settings.get("setup", {}))
+    if setup.get("at_checkpoint"):
+        setup["at_checkpoint"] = os.path.realpath(setup["at_checkpoint"])
+    return {**settings, "cuts": os.path.realpath(settings["cuts"]), "setup": setup}
+
+
 def extract_pool(cuts_path: Path, out_dir: Path, setup: TeacherSetup, workers: int = 2, shard_size: int = 64,
                  limit: int | None = None, progress: bool = True) -> dict[str, Any]:
     """Cache ``setup``'s teacher targets for every cut of ``cuts_path`` into ``out_dir``.
@@ -137,7 +145,7 @@ def extract_pool(cuts_path: Path, out_dir: Path, setup: TeacherSetup, workers: i
                 "setup": {**setup.__dict__, "threads": None}}
     if meta_path.exists():
         old = json.loads(meta_path.read_text())
-        if old["settings"] != json.loads(json.dumps(settings)):
+        if _same_files(old["settings"]) != _same_files(json.loads(json.dumps(settings))):
             raise ValueError(f"{meta_path} was made with other settings: {old['settings']}; use another --out")
     else:
         probe = build_teachers(TeacherSetup(**{**setup.__dict__, "threads": 1}))
