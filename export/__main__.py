@@ -28,13 +28,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--calibration", type=Path, help="int8 calibration audio: a folder of 16 kHz files "
                    "or a lhotse manifest (default: synthetic speech-like audio)")
     p.add_argument("--calibration-files", type=int, default=32, help="how many files to calibrate on")
+    p.add_argument("--pte-int8", choices=("dynamic", "static"), default="dynamic",
+                   help="ExecuTorch int8 activations: dynamic (default, keeps fp32 quality) or static (calibrated)")
     args = p.parse_args(argv)
     # torch.export / torchao emit pages of deprecation notices that say nothing about the export
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=UserWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     opts = ExportOptions(forms=tuple(f for f in args.forms.split(",") if f), calibration=args.calibration,
-                         calibration_files=args.calibration_files)
+                         calibration_files=args.calibration_files, pte_int8_scheme=args.pte_int8)
     try:
         print(f"exporting {args.checkpoint} -> {args.out}")
         manifest = export_checkpoint(args.checkpoint, args.out, opts)

@@ -48,21 +48,28 @@ def _outside_float_only_modules(node: torch.fx.Node) -> bool:
     return inside(names[-1], QUANTIZED_INSIDE) or not inside(names[-1], FLOAT_ONLY_MODULES)
 
 
+INT8_SCHEMES = ("dynamic", "static")
+
+
 def export_fp32(model: MT2KDModel, path: Path, metadata: dict) -> None:
     _lower(StreamingStep(model), model, path, metadata)
 
 
 def export_int8(model: MT2KDModel, path: Path, metadata: dict,
-                calibration_chunks: Iterable[torch.Tensor]) -> int:
-    """PT2E static int8 (per-channel symmetric weights), calibrated by streaming real audio chunk
-    by chunk with the state carried, so the observers see realistic cache contents.
+                calibration_chunks: Iterable[torch.Tensor], scheme: str = "dynamic") -> int:
+    """PT2E int8 with per-channel symmetric weights. ``scheme="dynamic"`` (default) quantizes activations
+    per call, as onnxruntime's dynamic int8 does: on the trained default model it keeps fp32 quality
+    (embedding cosine >= 0.9999), while ``"static"`` lost 18 EER points. Static scales come from streaming
+    real audio chunk by chunk with the state carried, so the observers see realistic cache contents.
     -> the number of calibration chunks seen."""
+    if scheme not in INT8_SCHEMES:
+        raise ValueError(f"unknown int8 scheme {scheme!r}; choose from {INT8_SCHEMES}")
     from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (
         XNNPACKQuantizer, get_symmetric_quantization_config)
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 
     quantizer = XNNPACKQuantizer()
-    quantizer.set_global(get_symmetric_quantization_config(is_per_channel=True))
+    quantizer.set_global(get_symmetric_quantization_config(is_per_channel=True, is_dynamic=scheme == "dynamic"))
     quantizer.set_filter_function(_outside_float_only_modules)
     graph = torch.export.export(StreamingStep(model), example_inputs(model), strict=False).module()
     prepared = prepare_pt2e(graph, quantizer)

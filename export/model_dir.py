@@ -31,6 +31,7 @@ class ExportOptions:
     forms: tuple[str, ...] = ALL_FORMS
     calibration: Path | None = None  # folder of audio or lhotse manifest; None: synthetic audio
     calibration_files: int = 32
+    pte_int8_scheme: str = "dynamic"  # or "static" (calibrated activation scales; less accurate here)
     log: callable = print
     timings_s: dict[str, float] = field(default_factory=dict)
 
@@ -100,9 +101,12 @@ def _export_into(model: MT2KDModel, vocab: Vocabulary, out: Path, opts: ExportOp
                build_metadata(model, vocab, backend="executorch", precision="fp32"))
     if "pte-int8" in forms:
         chunks, described = calibration_chunks(model.config.chunk_samples, opts.calibration, opts.calibration_files)
+        activations = ("dynamic int8 activations" if opts.pte_int8_scheme == "dynamic"
+                       else f"static int8 activations calibrated on {described}")
         meta = build_metadata(model, vocab, backend="executorch", precision="int8",
-                              quantization=f"PT2E XNNPACKQuantizer per-channel symmetric; calibrated on {described}")
-        _timed(opts, "pte-int8", executorch_native.export_int8, model, out / "model.int8.pte", meta, chunks)
+                              quantization=f"PT2E XNNPACKQuantizer per-channel symmetric weights, {activations}")
+        _timed(opts, "pte-int8", executorch_native.export_int8, model, out / "model.int8.pte", meta, chunks,
+               opts.pte_int8_scheme)
     if "sherpa" in forms:
         (out / "sherpa").mkdir(exist_ok=True)
         _timed(opts, "sherpa-asr", sherpa_flavours.export_streaming_ctc, model, out / "sherpa" / "asr.onnx")

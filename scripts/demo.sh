@@ -11,10 +11,8 @@ if [ ! -f "$MODEL/manifest.json" ]; then
   exit 2
 fi
 
-echo "== streaming $DEMO/clip.wav through $MODEL (ONNX int8, C++ core), paced like a live microphone"
-# ONNX int8 (dynamic quantization) keeps fp32 quality; the ExecuTorch int8 program loses speaker accuracy
-# (see models/default/evaluation_int8_executorch.json), so the demo runs ONNX Runtime through the core.
-.venv/bin/mt2kd-edge run --model "$MODEL" --backend onnx --speakers "$DEMO/speakers.json" --realtime "$DEMO/clip.wav"
+echo "== streaming $DEMO/clip.wav through $MODEL (ExecuTorch int8, C++ core), paced like a live microphone"
+.venv/bin/mt2kd-edge run --model "$MODEL" --speakers "$DEMO/speakers.json" --realtime "$DEMO/clip.wav"
 
 echo
 echo "== what the clip really contains ($DEMO/demo.json)"
