@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The whole recipe behind models/default, end to end; every step resumes where it stopped:
-#   corpus -> AT teacher -> teacher target cache -> stage 1 -> stage 2 (+ streaming evaluation)
+#   corpus -> AT teacher -> teacher target cache -> stage 1 -> the shipped row, ROW (+ streaming evaluation)
 #   -> export (ONNX + ExecuTorch, fp32 + int8) -> int8-vs-fp32 evaluation -> bundle (+ demo material)
 # `make model` starts it in the background (log: exp/make_model.log); `make model-status` follows it.
 # `scripts/make_model.sh prepare` stops after the target cache (what `make paper-table` needs).
-# About 45 min (corpus) + 10 min (AT teacher) + 40 min (targets) + 2 h (training) on 2 CPU cores.
+# Measured pieces on 2 CPU cores: corpus ~45 min; target extraction ~21 audio-s/s (~50 min for the 17.8 h
+# pool); stage 1 + the shipped row ~0.9 s per 64 s step on idle cores (~35 min). See NOTES.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
