@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -101,24 +100,21 @@ def evaluate(runner, tokens: list[str] | None, labels: list[str] | None, corpus:
 
 
 def _onnx_step_graph(model, payload: dict):
-    """The checkpoint's step graph exported to ONNX fp32 in a temporary folder: the same graph the runtime
-    steps, and about 4x faster per chunk than torch eager."""
+    """The checkpoint's step graph exported to ONNX fp32: the same graph the runtime steps, and about 2.7x
+    faster per chunk than torch eager (mt2kd-edge bench: 2.99 vs 8.13 ms on one core)."""
     import tempfile
+
+    import torch
 
     from export.metadata import Vocabulary, build_metadata
     from export.onnx_native import export_fp32
     from export.runners import OnnxRunner
 
-    folder = tempfile.mkdtemp(prefix="mt2kd-eval-")
-    path = Path(folder) / "model.fp32.onnx"
-    import torch
-
-    with torch.no_grad():
+    with tempfile.TemporaryDirectory(prefix="mt2kd-eval-") as folder, torch.no_grad():
+        path = Path(folder) / "model.fp32.onnx"
         export_fp32(model, path, build_metadata(model, Vocabulary.from_checkpoint(payload, model),
                                                 backend="onnx", precision="fp32"))
-    runner = OnnxRunner(path)
-    shutil.rmtree(folder)  # the session holds the graph in memory
-    return runner
+        return OnnxRunner(path)  # the session holds the graph in memory; the file can go
 
 
 def _runner_for(args: argparse.Namespace, precision: str):
@@ -138,11 +134,9 @@ def _runner_for(args: argparse.Namespace, precision: str):
         payload = read_checkpoint(args.checkpoint)
         if payload["extra"].get("config", {}).get("stage") == "stage1":
             raise ValueError(f"{args.checkpoint}: a stage-1 checkpoint has no trained task heads (evaluate stage 2)")
-        missing = [what for what, key in (("tokens", "tokens"), ("tag labels", "labels")) if not payload.get(key)]
-        wanted = {"asr": "tokens", "at": "tag labels"}
-        for task in args.tasks:
-            if wanted.get(task) in missing:
-                raise ValueError(f"{args.checkpoint}: carries no {wanted[task]}, so it cannot be scored on {task} "
+        for task, key, what in (("asr", "tokens", "tokens"), ("at", "labels", "tag labels")):
+            if task in args.tasks and not payload.get(key):
+                raise ValueError(f"{args.checkpoint}: carries no {what}, so it cannot be scored on {task} "
                                  f"(a single-task student? pass --tasks)")
         labels = [n for _, n in payload["labels"]] if payload.get("labels") else None
         if args.stepper == "torch":
@@ -166,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m train.evaluation.students", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--checkpoint", type=Path, help="a stage-2 checkpoint (stepped in torch)")
+    src.add_argument("--checkpoint", type=Path, help="a stage-2 checkpoint (stepped as its ONNX step graph, or torch with --stepper)")
     src.add_argument("--model", type=Path, help="an exported model directory")
     p.add_argument("--backend", choices=("onnx", "executorch"), default="onnx")
     p.add_argument("--stepper", choices=("onnx", "torch"), default="onnx",
