@@ -14,10 +14,9 @@ TEACHERS=${TEACHERS:-exp/teachers-default}
 EXP=${EXP:-exp/table}
 BUILD=${BUILD:-build/model-default}
 OUT=${OUT:-models/default}
-# The row that ships. The stage-1 encoder with light heads (the encoder frozen) is the best multi-task model
-# measured so far: full stage-2 fine-tuning at lr 2e-3 sat on the CTC blank plateau and lost the distilled
-# speaker space (reports/paper_table.md). ROW=mt2kd ships the full stage-2 model instead.
-ROW=${ROW:-mt2kd-stage1-heads}
+# The row that ships: MT2KD (stage 1, then stage 2 with the encoder at 0.1x lr and the AT loss x10), the best
+# row on all three tasks in reports/paper_table.md. ROW=mt2kd-stage1-heads ships the frozen-encoder one.
+ROW=${ROW:-mt2kd}
 step() { echo; echo "== [$(date +%H:%M:%S)] $*"; }
 
 step "1/7 corpus: $CORPUS (skips what is already rendered)"

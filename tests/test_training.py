@@ -139,6 +139,16 @@ def test_stage1_distils_all_three_teachers_then_stage2_starts_from_it(ci_corpus,
     # the distillation heads are untouched by stage 2 (no loss uses them), so they prove the start
     assert torch.equal(model1.distill.speaker.weight, model2.distill.speaker.weight)
     assert not torch.equal(model1.encoder.layers[0].ff1[1].weight, model2.encoder.layers[0].ff1[1].weight)
+    # a gentler encoder lr: its own optimizer group at lr x scale; at scale 0 the encoder stays stage 1's
+    out3 = tmp_path / "stage2-gentle"
+    done = stage2(ci_corpus, out3, f"init_from={out1 / 'best.pt'}", "steps=4", "valid_every=4", "save_every=4",
+                  "encoder_lr_scale=0")
+    assert done.returncode == 0, done.stderr[-3000:]
+    model3, extra3 = load_checkpoint(out3 / "latest.pt")
+    assert all(torch.equal(a, b) for a, b in zip(model1.encoder.state_dict().values(),
+                                                 model3.encoder.state_dict().values()))
+    encoder_group, heads_group = extra3["optimizer"]["param_groups"]
+    assert encoder_group["lr"] == 0 < heads_group["lr"]
 
 
 def test_stage1_without_a_cache_says_how_to_make_one(ci_corpus, tmp_path):
@@ -191,7 +201,8 @@ def test_paper_table_trains_every_row_and_resumes_without_retraining(ci_corpus, 
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=900)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     result = json.loads((reports / "paper_table.json").read_text())
-    assert set(result["rows"]) == {r.name for r in ROWS if r.evaluate}
+    assert set(result["rows"]) == {r.name for r in ROWS if r.evaluate and not r.ablation}
+    assert "ablations" not in (reports / "paper_table.md").read_text()  # opt-in: none was named
     assert result["rows"]["asr-only"]["wer"] >= 0 and 0 <= result["rows"]["at-only"]["map"] <= 1
     assert 0 <= result["rows"]["mt2kd"]["eer"] <= 1
     assert set(result["goals"]) == {"mt2kd", "mt2kd-stage1-heads"}

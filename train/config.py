@@ -25,6 +25,7 @@ class TrainConfig:
     steps: int = 3000
     stop_after_steps: int = 0  # end this run after N steps (0: run to `steps`); resume later
     lr: float = 2e-3
+    encoder_lr_scale: float = 1.0  # encoder lr = lr x this (stage 2 from stage 1: < 1 keeps the distilled space)
     warmup_steps: int = 200
     weight_decay: float = 0.01
     grad_clip: float = 5.0
@@ -65,6 +66,8 @@ class TrainConfig:
         if "chunk_frames_choices" in data:
             data["chunk_frames_choices"] = tuple(data["chunk_frames_choices"])
         cfg = cls(**data)
+        if not cfg.encoder_lr_scale >= 0:
+            raise ValueError(f"encoder_lr_scale must be >= 0, got {cfg.encoder_lr_scale!r}")
         if cfg.stage not in ("stage1", "stage2"):
             raise ValueError(f"stage must be stage1 or stage2, got {cfg.stage!r}")
         return cfg
