@@ -205,20 +205,24 @@ class Trainer:
         return {k: float(v.detach()) for k, v in parts.items()}, float(loss.detach())
 
     @torch.no_grad()
-    def validate(self) -> dict[str, float]:
+    def validate(self) -> tuple[dict[str, float], float]:
+        """Held-out loss per task, unscaled (comparable with the train/ parts and across loss_scales), and
+        the score the best checkpoint is chosen by: the training objective, i.e. the scaled sum."""
         self.model.eval()
-        result = {}
+        result, score = {}, 0.0
         for task in self.tasks.valid_tasks:
             cuts = [c for c in self.tasks.cuts[task] if _is_valid_split(c.id)][:48]
             if not cuts or task not in self.samplers:
                 continue
-            losses = []
+            plain, scaled = [], []
             for i in range(0, len(cuts), 8):
-                batch = self.tasks.make_batch(task, cuts[i:i + 8], self.cfg.max_cut_seconds)
-                losses.append(float(self._total(self.module(batch))))
-            result[task] = sum(losses) / len(losses)
+                parts = self.module(self.tasks.make_batch(task, cuts[i:i + 8], self.cfg.max_cut_seconds))
+                plain.append(float(sum(parts.values())))
+                scaled.append(float(self._total(parts)))
+            result[task] = sum(plain) / len(plain)
+            score += sum(scaled) / len(scaled)
         self.model.train()
-        return result
+        return result, score
 
     def run(self) -> dict:
         log = open(self.out / "log.jsonl", "a") if self.is_main else None
@@ -243,8 +247,7 @@ class Trainer:
                         self.writer.add_scalar(f"train/{t}", v, self.step)
                 recent = {}
             if self.step % self.cfg.valid_every == 0 or self.step == self.cfg.steps:
-                valid = self.validate()
-                score = sum(valid.values())
+                valid, score = self.validate()
                 if self.is_main:
                     log.write(json.dumps({"step": self.step, **{f"valid/{t}": v for t, v in valid.items()}}) + "\n")
                     log.flush()
