@@ -96,6 +96,11 @@ def test_config_errors_are_clear(ci_corpus, tmp_path):
     assert done.returncode == 2 and "unknown config keys ['stepz']" in done.stderr
     done = stage2(tmp_path / "no-corpus", tmp_path / "y")
     assert done.returncode == 2 and "build the corpus" in done.stderr
+    done = stage2(ci_corpus, tmp_path / "z", "device=tpu")
+    assert done.returncode == 2 and "device must be auto, cpu or cuda" in done.stderr
+    if not torch.cuda.is_available():
+        done = stage2(ci_corpus, tmp_path / "w", "device=cuda")
+        assert done.returncode == 2 and "torch sees no CUDA GPU" in done.stderr
 
 
 # ---- stage 1: distillation from a real (small) target cache, then stage 2 from its weights ----

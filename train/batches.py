@@ -26,6 +26,10 @@ class Batch:
     num_samples: torch.Tensor  # (B,)
     targets: dict  # task-specific: tokens/lengths, multi-hot labels, speaker ids
 
+    def to(self, device: torch.device) -> "Batch":
+        move = lambda v: v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) else v  # noqa: E731
+        return Batch(self.task, move(self.audio), move(self.num_samples), {k: move(v) for k, v in self.targets.items()})
+
 
 def load_cuts(corpus: Path, name: str):
     from lhotse import load_manifest

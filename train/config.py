@@ -39,6 +39,7 @@ class TrainConfig:
     log_every: int = 10
     seed: int = 0
     threads: int = 2
+    device: str = "auto"  # "auto" (CUDA when torch sees a GPU, else CPU), "cpu" or "cuda"
     bpe_vocab_size: int = 256
     model: dict = field(default_factory=dict)  # ModelConfig overrides
 
@@ -68,6 +69,8 @@ class TrainConfig:
         cfg = cls(**data)
         if not cfg.encoder_lr_scale >= 0:
             raise ValueError(f"encoder_lr_scale must be >= 0, got {cfg.encoder_lr_scale!r}")
+        if cfg.device not in ("auto", "cpu", "cuda"):
+            raise ValueError(f"device must be auto, cpu or cuda, got {cfg.device!r}")
         if cfg.stage not in ("stage1", "stage2"):
             raise ValueError(f"stage must be stage1 or stage2, got {cfg.stage!r}")
         return cfg

@@ -39,11 +39,20 @@ def make_tasks(cfg: TrainConfig, out: Path, is_main: bool):
     return SupervisedTasks(cfg.corpus, out, cfg.bpe_vocab_size, is_main, tasks)
 
 
-def distributed() -> tuple[int, int]:
-    """(rank, world size); joins the torchrun process group (gloo on CPU) when launched by it."""
+def pick_device(name: str) -> torch.device:
+    """The training device; under torchrun each process takes the GPU of its LOCAL_RANK."""
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device=cuda, but torch sees no CUDA GPU (install a CUDA torch wheel, or --set device=cpu)")
+    if name == "cpu" or not torch.cuda.is_available():
+        return torch.device("cpu")
+    return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+
+
+def distributed(device: torch.device) -> tuple[int, int]:
+    """(rank, world size); joins the torchrun process group (gloo on CPU, NCCL on GPUs) when launched by it."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1 and not torch.distributed.is_initialized():
-        torch.distributed.init_process_group("gloo")
+        torch.distributed.init_process_group("nccl" if device.type == "cuda" else "gloo")
     return int(os.environ.get("RANK", "0")), world
 
 
@@ -85,7 +94,10 @@ class LossModule(torch.nn.Module):
 class Trainer:
     def __init__(self, cfg: TrainConfig) -> None:
         self.cfg = cfg
-        self.rank, self.world = distributed()
+        self.device = pick_device(cfg.device)
+        if self.device.type == "cuda":
+            torch.cuda.set_device(self.device)
+        self.rank, self.world = distributed(self.device)
         self.is_main = self.rank == 0
         torch.set_num_threads(max(1, cfg.threads // self.world))
         torch.manual_seed(cfg.seed)
@@ -97,8 +109,8 @@ class Trainer:
         if self.world > 1:
             torch.distributed.barrier()
         self.tasks = make_tasks(cfg, self.out, self.is_main)
-        self.model = build_model(cfg, self.tasks)
-        self.heads = self.tasks.heads(self.model.config.speaker_embed_dim)
+        self.model = build_model(cfg, self.tasks).to(self.device)
+        self.heads = self.tasks.heads(self.model.config.speaker_embed_dim).to(self.device)
         if cfg.freeze_encoder:  # light task heads over a fixed (stage-1) encoder: no encoder gradients at all
             for name, p in self.model.named_parameters():
                 if name.startswith(ENCODER_PREFIXES):
@@ -111,7 +123,8 @@ class Trainer:
         self.task_rng = random.Random(cfg.seed)  # same on every rank: all ranks run the same task
         self._resume()
         self.module = LossModule(self.model, self.heads, self.tasks)
-        self.ddp = (torch.nn.parallel.DistributedDataParallel(self.module, find_unused_parameters=True)
+        gpu = [self.device] if self.device.type == "cuda" else None
+        self.ddp = (torch.nn.parallel.DistributedDataParallel(self.module, device_ids=gpu, find_unused_parameters=True)
                     if self.world > 1 else self.module)
         self.writer = self._writer()
 
@@ -190,7 +203,7 @@ class Trainer:
 
     def train_step(self) -> tuple[dict[str, float], float]:
         task = self._pick_task()
-        batch = self.tasks.make_batch(task, self.samplers[task].next(), self.cfg.max_cut_seconds)
+        batch = self.tasks.make_batch(task, self.samplers[task].next(), self.cfg.max_cut_seconds).to(self.device)
         chunk = self.task_rng.choice(self.cfg.chunk_frames_choices)
         for g in self.optimizer.param_groups:
             g["lr"] = lr_at(self.step, self.cfg) * g["lr_scale"]
@@ -216,7 +229,8 @@ class Trainer:
                 continue
             plain, scaled = [], []
             for i in range(0, len(cuts), 8):
-                parts = self.module(self.tasks.make_batch(task, cuts[i:i + 8], self.cfg.max_cut_seconds))
+                batch = self.tasks.make_batch(task, cuts[i:i + 8], self.cfg.max_cut_seconds).to(self.device)
+                parts = self.module(batch)
                 plain.append(float(sum(parts.values())))
                 scaled.append(float(self._total(parts)))
             result[task] = sum(plain) / len(plain)

@@ -74,8 +74,8 @@ class ChunkedSelfAttention(nn.Module):
         q, k, v = self.qkv(x).chunk(3, dim=-1)
         zeros = x.new_zeros(b, L, self.d_model)
         k, v = torch.cat([zeros, k], dim=1), torch.cat([zeros, v], dim=1)
-        query = torch.arange(t)[:, None]
-        key = torch.arange(L + t)[None, :] - L  # frame index of each key; zeros sit at -L..-1
+        query = torch.arange(t, device=x.device)[:, None]
+        key = torch.arange(L + t, device=x.device)[None, :] - L  # frame index of each key; zeros sit at -L..-1
         chunk_start = (query // chunk_frames) * chunk_frames
         mask = (key < chunk_start + chunk_frames) & (key >= chunk_start - L)
         return self._attend(q, k, v, self._bias_index(query - key), mask)
