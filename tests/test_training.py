@@ -226,6 +226,13 @@ def test_paper_table_trains_every_row_and_resumes_without_retraining(ci_corpus, 
     again = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert again.returncode == 0, again.stderr[-3000:]
     assert stamps == {p: p.stat().st_mtime for p in stamps}
+    # an ablation trains only when named, and is reported in its own table beside the main one
+    ablation = subprocess.run([*cmd, "--rows", "mt2kd-at-loss-x1"], capture_output=True, text=True, cwd=ROOT,
+                              timeout=600)
+    assert ablation.returncode == 0, ablation.stderr[-3000:]
+    table = (reports / "paper_table.md").read_text()
+    assert "## Stage-2 recipe ablations" in table and "| MT2KD, stage 2 with encoder lr x0.1, AT loss x1 |" in table
+    assert stamps == {p: p.stat().st_mtime for p in stamps}  # the other rows stay as they were
 
 
 def test_a_second_trainer_on_the_same_run_directory_is_refused(ci_corpus, tmp_path):
