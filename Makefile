@@ -23,7 +23,7 @@ $(CORE_STAMP): $(SETUP_STAMP) $(CORE_SOURCES)
 	$(PY) -m pip --disable-pip-version-check -q install --no-build-isolation --no-deps -e .
 	touch $@
 
-demo: setup  ## the best path today: streaming check, export, C++ runtime (untrained model)
+demo: setup  ## the bundled model on its demo clip, through the C++ runtime (ExecuTorch int8)
 	bash scripts/demo.sh
 
 test: setup  ## the whole suite (Python and C++)

@@ -3,7 +3,7 @@ the int8 ONNX and int8 ExecuTorch models with their metadata, the evaluation rep
 (a two-speaker clip over sound events, with the speakers enrolled by the bundled model itself).
 
     python -m export.bundle build/model-default --out models/default \\
-        --report build/model-default/evaluation_int8.json --demo-corpus data/corpus-default
+        --report build/model-default/evaluation_int8_onnx.json --demo-corpus data/corpus-default
 
 The bundle is built beside ``--out`` and swapped in by rename, so it appears complete or not at all.
 """

@@ -120,7 +120,8 @@ def _int8_backend(model_dir: Path) -> str:
 def run_bench(model_dir: Path, checkpoint: Path | None, seconds: float, cores_list: tuple[int, ...],
               single_task: tuple[Path, ...] = ()) -> dict:
     """``single_task``: exported single-task students (one per task) whose summed cost the shared model is
-    compared with; all run as ExecuTorch int8 through the same C++ core."""
+    compared with; each runs in its int8 form (ExecuTorch if exported, else ONNX) through the same C++ core,
+    against the shared model's row in that same form."""
     from .backends import find_model_file
 
     rows = []

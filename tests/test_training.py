@@ -103,6 +103,19 @@ def test_config_errors_are_clear(ci_corpus, tmp_path):
         assert done.returncode == 2 and "torch sees no CUDA GPU" in done.stderr
 
 
+def test_gradient_norms_report_every_loss_part_unscaled_and_scaled(ci_corpus):
+    cmd = [sys.executable, "-m", "train.gradient_norms", "--config", TINY, "--set", f"corpus={ci_corpus}",
+           "--set", "loss_scales={asr: 1.0, at: 10.0, sv: 1.0}", "--batches", "1"]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    norms = json.loads(done.stdout)["encoder_gradient_norms"]
+    assert set(norms) == {"asr", "at", "sv"}
+    for part, n in norms.items():
+        assert len(n["per_batch"]) == 1 and 0 < n["mean"] < float("inf"), (part, n)
+    assert norms["at"]["scaled_mean"] == pytest.approx(10 * norms["at"]["mean"])
+
+
 # ---- stage 1: distillation from a real (small) target cache, then stage 2 from its weights ----
 
 @pytest.fixture(scope="module")

@@ -46,9 +46,9 @@ class Row:
 STAGE1_BEST = "init_from={exp}/mt2kd-stage1/best.pt"
 # From scratch there is no distilled encoder to protect: the whole model learns at the full lr.
 SCRATCH = ("init_from=", "encoder_lr_scale=1")
+UNIT_LOSS_SCALES = "loss_scales={asr: 1.0, at: 1.0, sv: 1.0}"
 # With one task a loss scale only rescales Adam's step (and the clip): single-task rows keep 1.
-SINGLE = (*SCRATCH, "loss_scales={asr: 1.0, at: 1.0, sv: 1.0}")
-AT_LOSS_X1 = "loss_scales={asr: 1.0, at: 1.0, sv: 1.0}"
+SINGLE = (*SCRATCH, UNIT_LOSS_SCALES)
 # The multi-task stage-2 runs draw asr:at:sv batches 2:1:1 over 1200 steps (train/configs/stage2.yaml):
 # 600 ASR, 300 AT and 300 SV steps, which is what each single-task student gets.
 ROWS = (
@@ -65,10 +65,10 @@ ROWS = (
         reports=("sv",)),
     # What the stage-2 recipe (encoder lr x0.1, AT loss x10) was chosen against; NOTES.md tells the story.
     Row("mt2kd-full-lr", "MT2KD, stage 2 at the full encoder lr, AT loss x1", "stage2",
-        (STAGE1_BEST, "encoder_lr_scale=1", AT_LOSS_X1), after="mt2kd-stage1", ablation=True),
+        (STAGE1_BEST, "encoder_lr_scale=1", UNIT_LOSS_SCALES), after="mt2kd-stage1", ablation=True),
     Row("mt2kd-at-loss-x1", "MT2KD, stage 2 with encoder lr x0.1, AT loss x1", "stage2",
-        (STAGE1_BEST, AT_LOSS_X1), after="mt2kd-stage1", ablation=True),
-    Row("multitask-scratch-at-loss-x1", "multi-task from scratch, AT loss x1", "stage2", (*SCRATCH, AT_LOSS_X1),
+        (STAGE1_BEST, UNIT_LOSS_SCALES), after="mt2kd-stage1", ablation=True),
+    Row("multitask-scratch-at-loss-x1", "multi-task from scratch, AT loss x1", "stage2", (*SCRATCH, UNIT_LOSS_SCALES),
         ablation=True),
 )
 BY_NAME = {r.name: r for r in ROWS}
@@ -254,8 +254,8 @@ def markdown(result: dict) -> str:
     if ablations:
         lines += ["", "## Stage-2 recipe ablations", "",
                   "The recipe above fine-tunes the encoder at 0.1x the heads' lr and scales the AT loss by 10 "
-                  "(its encoder gradients are ~15x smaller than CTC's and the speaker loss's, and Adam's shared "
-                  "second moments drown them). These runs show each choice's effect "
+                  "(at the stage-1 start its encoder gradients are 12-20x smaller than CTC's and the speaker loss's, "
+                  "`python -m train.gradient_norms`, and Adam's shared second moments drown them). These runs show each choice's effect "
                   "(`python -m train.paper_table --rows NAME`).", "",
                   "| run | steps | WER % | mAP % | EER % |", "|---|---|---|---|---|"]
         lines += [_table_line(r) for n, r in result["rows"].items() if n in ablations]

@@ -72,36 +72,34 @@ def evaluate(runner, tokens: list[str] | None, labels: list[str] | None, corpus:
         result["wer"] = metrics.word_error_rate(refs, hyps)
         result["examples"] = [{"ref": r, "hyp": h} for r, h in list(zip(refs, hyps))[:5]]
         result["utterances"] = len(speech)
-    trials = [t for t in metrics.read_trials(corpus / "sv_trials.txt") if t[1] in embeddings and t[2] in embeddings]
-    if "sv" in tasks and trials:
+    trials = ([t for t in metrics.read_trials(corpus / "sv_trials.txt") if t[1] in embeddings and t[2] in embeddings]
+              if "sv" in tasks else [])
+    if trials:
         trial_labels, trial_scores = metrics.trial_scores(trials, embeddings)
         result["eer"] = metrics.eer(trial_labels, trial_scores)
         result["trials"] = len(trials)
         result["_trial_scores"] = (trial_labels, trial_scores)  # for DET curves; not part of the JSON
-    if "at" not in tasks:
-        if keep_outputs:
-            result["_outputs"] = kept
-        return result
-    events = _cuts(corpus, "events_cuts_test.jsonl.gz", limit)
-    index = {name: i for i, name in enumerate(labels)}
-    truth, scores = np.zeros((len(events), len(labels))), np.zeros((len(events), len(labels)))
-    for k, cut in enumerate(events):
-        out = _outputs(runner, cut)
-        scores[k] = out["tag_probs"].mean(0)
-        for label in (cut.supervisions[0].custom or {}).get("labels", []):
-            truth[k, index[label]] = 1.0
-        if keep_outputs:
-            kept.append(out)
-    result["map"] = metrics.mean_average_precision(truth, scores)
-    result["event_clips"] = len(events)
+    if "at" in tasks:
+        events = _cuts(corpus, "events_cuts_test.jsonl.gz", limit)
+        index = {name: i for i, name in enumerate(labels)}
+        truth, scores = np.zeros((len(events), len(labels))), np.zeros((len(events), len(labels)))
+        for k, cut in enumerate(events):
+            out = _outputs(runner, cut)
+            scores[k] = out["tag_probs"].mean(0)
+            for label in (cut.supervisions[0].custom or {}).get("labels", []):
+                truth[k, index[label]] = 1.0
+            if keep_outputs:
+                kept.append(out)
+        result["map"] = metrics.mean_average_precision(truth, scores)
+        result["event_clips"] = len(events)
     if keep_outputs:
         result["_outputs"] = kept
     return result
 
 
 def _onnx_step_graph(model, payload: dict):
-    """The checkpoint's step graph exported to ONNX fp32: the same graph the runtime steps, and about 2.7x
-    faster per chunk than torch eager (mt2kd-edge bench: 2.99 vs 8.13 ms on one core)."""
+    """The checkpoint's step graph exported to ONNX fp32: the same graph the runtime steps, and about 2.6x
+    faster per chunk than torch eager (reports/bench_default.md: 3.73 vs 9.75 ms on one core)."""
     import tempfile
 
     import torch
