@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._core import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE
+
 
 def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
     """-> (mono float32 samples in [-1, 1], sample rate) of any rate soundfile reads."""
@@ -20,6 +22,9 @@ def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
         raise ValueError(f"{path}: not a readable audio file ({e})") from None
     if audio.shape[0] == 0:
         raise ValueError(f"{path}: the file holds no audio")
+    # A header's rate is not trusted: 1 Hz would "play" 80,000 s, 2^31 Hz exhaust the resampler.
+    if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
+        raise ValueError(f"{path}: the header says {rate} Hz; supported rates are {MIN_SAMPLE_RATE}-{MAX_SAMPLE_RATE} Hz")
     return audio.mean(axis=1).astype(np.float32), int(rate)
 
 

@@ -1,8 +1,16 @@
 """Model runners for the C++ engine: ExecuTorch (native C++) and ONNX (onnxruntime, called from
-the C++ core through the Python trampoline backend). No torch needed."""
+the C++ core through the Python trampoline backend). No torch needed.
+
+Nothing in a model directory is trusted: the file is checked against the sha256 in the
+directory's ``manifest.json`` (``verify=False`` skips that), the C++ core checks the metadata
+against itself and against the graph's own inputs and outputs, and the engine runs one real step
+before anything decodes (see ``runtime/include/mt2kd/engine.h``).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -15,6 +23,7 @@ BACKEND_FILES = {  # backend -> model file names to look for, preferred first
     "executorch": ("model.int8.pte", "model.fp32.pte"),
     "onnx": ("model.int8.onnx", "model.fp32.onnx"),
 }
+MANIFEST = "manifest.json"  # written by the exporter: {"files": {name: {"bytes", "sha256"}}}
 
 
 def executorch_backend(path: Path) -> "_core.Backend":
@@ -27,25 +36,62 @@ def executorch_backend(path: Path) -> "_core.Backend":
 class _OnnxStep:
     """step(samples, states) -> (outputs, states), called by the C++ engine with the GIL held."""
 
-    def __init__(self, path: Path, meta: dict, threads: int) -> None:
+    def __init__(self, path: Path, info: "_core.ModelInfo", threads: int) -> None:
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-        spec = meta["streaming_spec"]
-        self.input_names = [spec["input"]["name"]] + [s["name"] for s in spec["states"]]
-        self.num_outputs = len(spec["outputs"])
+        self.input_names = [info.input_name] + [s.name for s in info.states]
+        self.num_outputs = len(info.outputs)
+        self._check_signature(path, info)
+
+    def _check_signature(self, path: Path, info: "_core.ModelInfo") -> None:
+        """The metadata's tensors against the graph's own (inputs by name, outputs in order; the
+        batch axis aside), so a hand-edited metadata is refused at load, naming the mismatch."""
+        want_in = [(info.input_name, [info.chunk_samples])] + [(s.name, list(s.shape)) for s in info.states]
+        # outputs are read by position: their names (the exporter's "new.<state>" for new states)
+        # must say the position is right, or two states of one shape could be swapped unnoticed
+        want_out = [(o.name, list(o.shape)) for o in info.outputs] + [(f"new.{s.name}", list(s.shape)) for s in info.states]
+        graph_in = {i.name: i.shape for i in self.session.get_inputs()}
+        graph_out = [(o.name, o.shape) for o in self.session.get_outputs()]
+        if sorted(graph_in) != sorted(name for name, _ in want_in) or [n for n, _ in graph_out] != [n for n, _ in want_out]:
+            raise ModelFileError(f"{path}: the graph's inputs and outputs are not the ones its metadata names (inputs "
+                                 f"{len(graph_in)} vs {len(want_in)}, outputs {len(graph_out)} vs {len(want_out)}; first "
+                                 f"difference: {_first_difference(graph_in, graph_out, want_in, want_out)})")
+        pairs = [(f"input {n}", graph_in[n], s) for n, s in want_in]
+        pairs += [(f"output {i} ({n})", graph_out[i][1], s) for i, (n, s) in enumerate(want_out)]
+        for what, got, want in pairs:
+            fixed = [d if isinstance(d, int) else None for d in got[1:]]  # symbolic axes are not checked
+            if len(got) != len(want) + 1 or any(g is not None and g != w for g, w in zip(fixed, want)):
+                raise ModelFileError(f"{path}: the graph's {what} is {tuple(got)} but its metadata says "
+                                     f"(batch, {', '.join(map(str, want))})")
 
     def __call__(self, samples: np.ndarray, states: list[np.ndarray]):
         out = self.session.run(None, dict(zip(self.input_names, [samples, *states])))
         return out[:self.num_outputs], out[self.num_outputs:]
 
 
+def _first_difference(graph_in: dict, graph_out: list, want_in: list, want_out: list) -> str:
+    missing = [n for n, _ in want_in if n not in graph_in]
+    if missing or len(graph_in) != len(want_in):
+        extra = sorted(set(graph_in) - {n for n, _ in want_in})
+        return f"input {missing[0]!r} is not in the graph" if missing else f"the graph also takes {extra[0]!r}"
+    for i, ((got, _), (want, _)) in enumerate(zip(graph_out, want_out)):
+        if got != want:
+            return f"output {i} is {got!r} in the graph, {want!r} in the metadata"
+    return f"the graph returns {len(graph_out)} outputs, the metadata names {len(want_out)}"
+
+
 def onnx_backend(path: Path, threads: int = 1) -> "_core.Backend":
     meta = read_onnx_metadata(path)
-    return _core.create_python_backend(to_json(meta), str(path), _OnnxStep(path, meta, threads), 0, "onnx")
+    text = to_json(meta)
+    try:
+        info = _core.ModelInfo.from_json(text, str(path))  # every check the C++ core makes, before use
+    except ValueError as e:
+        raise ModelFileError(str(e)) from None
+    return _core.create_python_backend(text, str(path), _OnnxStep(path, info, threads), 0, "onnx")
 
 
 def find_model_file(model_dir: Path, backend: str, precision: str | None = None) -> Path:
@@ -62,10 +108,46 @@ def find_model_file(model_dir: Path, backend: str, precision: str | None = None)
     raise ModelFileError(f"{model_dir}: no {backend} model file (looked for {', '.join(names)})")
 
 
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def verify_model_file(path: Path) -> None:
+    """Check ``path`` against the size and sha256 that its directory's manifest lists. A directory
+    without a manifest (assembled by hand) has nothing to check against and passes."""
+    manifest = path.parent / MANIFEST
+    if not manifest.is_file():
+        return
+    skip = "pass --no-verify (verify=False) to load it unchecked"
+    try:
+        entry = json.loads(manifest.read_text())["files"].get(path.name)
+        size, digest = (int(entry["bytes"]), str(entry["sha256"])) if entry is not None else (None, None)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+        raise ModelFileError(f"{manifest}: unreadable manifest ({type(e).__name__}: {e}); {skip}") from None
+    if entry is None:
+        raise ModelFileError(f"{path}: not listed in {manifest}, so it cannot be verified; {skip}")
+    if path.stat().st_size != size or _sha256(path) != digest:
+        raise ModelFileError(f"{path}: contents do not match the sha256 in {manifest} (corrupt, or changed "
+                             f"after export); re-export it, or {skip}")
+
+
+MAX_THREADS = 256
+
+
 def create_backend(model_dir: str | os.PathLike, backend: str = "executorch", precision: str | None = None,
-                   threads: int = 1) -> "_core.Backend":
+                   threads: int = 1, verify: bool = True) -> "_core.Backend":
+    """``threads``: onnxruntime's intra-op threads, 1-MAX_THREADS. ``verify``: check the model file
+    against the directory's manifest.json first (a 7 MB file takes about 20 ms)."""
+    if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= MAX_THREADS:
+        raise ValueError(f"threads must be a whole number in 1-{MAX_THREADS}, got {threads!r}")
     path = find_model_file(Path(model_dir), backend, precision)
+    if verify:
+        verify_model_file(path)
     return executorch_backend(path) if backend == "executorch" else onnx_backend(path, threads)
 
 
-__all__ = ["BACKEND_FILES", "create_backend", "find_model_file"]
+__all__ = ["BACKEND_FILES", "create_backend", "find_model_file", "verify_model_file"]

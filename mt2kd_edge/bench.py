@@ -117,13 +117,32 @@ def _int8_backend(model_dir: Path) -> str:
     raise ValueError(f"{model_dir}: no int8 model to compare (export with --forms pte-int8 or onnx-int8)")
 
 
+def _has_form(model_dir: Path, backend: str, precision: str) -> bool:
+    from .backends import find_model_file
+
+    try:
+        find_model_file(model_dir, backend, precision)
+        return True
+    except ValueError:
+        return False
+
+
 def run_bench(model_dir: Path, checkpoint: Path | None, seconds: float, cores_list: tuple[int, ...],
               single_task: tuple[Path, ...] = ()) -> dict:
     """``single_task``: exported single-task students (one per task) whose summed cost the shared model is
     compared with; each runs in its int8 form (ExecuTorch if exported, else ONNX) through the same C++ core,
     against the shared model's row in that same form."""
     from .backends import find_model_file
+    from .model_files import ModelFileError
 
+    # Everything named is checked first: a typo must not run for minutes and print an empty table.
+    if not any(_has_form(model_dir, backend, precision) for backend, precision in FORMS):
+        find_model_file(model_dir, "executorch")  # raises: directory not found / no model file
+        raise ModelFileError(f"{model_dir}: no model files to benchmark")
+    if checkpoint and not checkpoint.is_file():
+        raise FileNotFoundError(f"{checkpoint}: checkpoint file not found")
+    for student in single_task:
+        _int8_backend(student)
     rows = []
     for cores in cores_list:
         for backend, precision in FORMS:

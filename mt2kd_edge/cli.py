@@ -25,6 +25,43 @@ EPILOG = """examples:
 """
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line that names the option (argparse's default prints the whole usage first)."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
+def _number(kind: type, lo: float, hi: float, lo_open: bool = False):
+    """An argparse type: ``kind`` (int or float) in [lo, hi] (or (lo, hi] with ``lo_open``)."""
+    bounds = f"more than {lo:g} and at most {hi:g}" if lo_open else f"{lo:g}-{hi:g}"
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'a whole number' if kind is int else 'a number'}") from None
+        if not ((lo < value) if lo_open else (lo <= value)) or not value <= hi:  # NaN fails both
+            raise argparse.ArgumentTypeError(f"must be {bounds}, got {text}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
+MAX_THREADS = 64
+THREADS = _number(int, 1, MAX_THREADS)
+SECONDS = _number(float, 0, 3600, lo_open=True)
+
+
+def _about(path, e: BaseException) -> str:
+    """The error's message, naming ``path`` once."""
+    from pathlib import Path
+
+    message = str(e)
+    return message if message.startswith((str(path), str(Path(path)))) else f"{path}: {message}"
+
+
 def _need_torch() -> None:
     try:
         import torch  # noqa: F401
@@ -41,7 +78,7 @@ def _load_model(args: argparse.Namespace):
     if args.checkpoint:
         return load_checkpoint(args.checkpoint)[0], f"checkpoint {args.checkpoint}"
     torch.manual_seed(args.seed)
-    config = ModelConfig(chunk_ms=args.chunk_ms) if args.chunk_ms else ModelConfig()
+    config = ModelConfig(chunk_ms=args.chunk_ms) if args.chunk_ms is not None else ModelConfig()
     return MT2KDModel(config).eval(), "default config, UNTRAINED random weights (outputs are not meaningful)"
 
 
@@ -78,42 +115,53 @@ def _engine(args: argparse.Namespace, **overrides):
     from .engine import Engine
 
     return Engine.from_dir(args.model, backend=args.backend, precision=args.precision, threads=args.threads,
-                           speakers=getattr(args, "speakers", None), **overrides)
+                           speakers=getattr(args, "speakers", None), verify=not args.no_verify, **overrides)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    engine = _engine(args, beam_size=args.beam_size)
+    failed = 0
+    for path in args.files:
+        # A bad file is reported and the next one still runs: the audio decoded before the error
+        # keeps its events, and the exit code says something failed.
+        try:
+            _run_file(engine, path, args)
+        except (ValueError, TypeError, OSError) as e:
+            print(f"error: {_about(path, e)}", file=sys.stderr, flush=True)
+            failed += 1
+    if failed and len(args.files) > 1:
+        print(f"error: {failed} of {len(args.files)} files failed", file=sys.stderr)
+    return 2 if failed else 0
+
+
+def _run_file(engine, path: str, args: argparse.Namespace) -> None:
     import json
 
     from .audio_io import read_audio
 
-    import sys
-
-    engine = _engine(args, beam_size=args.beam_size)
     live = sys.stdout.isatty()  # partial lines redraw in place on a terminal only
     clear = "\r\033[K" if live else ""
-    for path in args.files:
-        samples, rate = read_audio(path)
-        piece = max(1, rate * args.chunk_ms // 1000)
-        chunks = (samples[i:i + piece] for i in range(0, len(samples), piece))
-        if args.realtime:
-            chunks = _paced(chunks, args.chunk_ms / 1000)
-        if not args.jsonl:
-            print(f"== {path} ({len(samples) / rate:.2f} s, {engine.backend_name})")
-        for event in engine.events(chunks, sample_rate=rate):
-            if args.jsonl:
-                print(json.dumps({"file": str(path), **event.as_json()}), flush=True)
-            elif event.type == "partial":
-                if live:
-                    print(f"{clear}  ... {event.text[-70:]}", end="", flush=True)
-            elif event.type == "final":
-                who = event.speaker or "unknown"
-                print(f"{clear}[{event.start_s:7.2f} - {event.end_s:7.2f}] {who:>10}: {event.text}", flush=True)
-            elif event.type == "tag":
-                print(f"{clear}[{event.start_s:7.2f} - {event.end_s:7.2f}] {'tag':>10}: {event.label} ({event.score:.2f})")
-            elif event.type == "speaker":
-                who = f"{event.name} ({event.score:.2f})" if event.name else f"unknown (best {event.score:.2f})"
-                print(f"{clear}[{event.start_s:7.2f} - {event.end_s:7.2f}] {'speaker':>10}: {who}", flush=True)
-    return 0
+    samples, rate = read_audio(path)
+    piece = rate * args.chunk_ms // 1000
+    chunks = (samples[i:i + piece] for i in range(0, len(samples), piece))
+    if args.realtime:
+        chunks = _paced(chunks, args.chunk_ms / 1000)
+    if not args.jsonl:
+        print(f"== {path} ({len(samples) / rate:.2f} s, {engine.backend_name})")
+    for event in engine.events(chunks, sample_rate=rate):
+        if args.jsonl:
+            print(json.dumps({"file": str(path), **event.as_json()}), flush=True)
+        elif event.type == "partial":
+            if live:
+                print(f"{clear}  ... {event.text[-70:]}", end="", flush=True)
+        elif event.type == "final":
+            who = event.speaker or "unknown"
+            print(f"{clear}[{event.start_s:7.2f} - {event.end_s:7.2f}] {who:>10}: {event.text}", flush=True)
+        elif event.type == "tag":
+            print(f"{clear}[{event.start_s:7.2f} - {event.end_s:7.2f}] {'tag':>10}: {event.label} ({event.score:.2f})")
+        elif event.type == "speaker":
+            who = f"{event.name} ({event.score:.2f})" if event.name else f"unknown (best {event.score:.2f})"
+            print(f"{clear}[{event.start_s:7.2f} - {event.end_s:7.2f}] {'speaker':>10}: {who}", flush=True)
 
 
 def _paced(chunks, seconds_per_chunk: float):
@@ -129,14 +177,23 @@ def _paced(chunks, seconds_per_chunk: float):
 
 def cmd_enroll(args: argparse.Namespace) -> int:
     from .audio_io import read_audio
+    from .speakers import SpeakerStore, check_name
 
+    check_name(args.name)
     engine = _engine(args)
-    for path in args.files:
-        samples, rate = read_audio(path)
-        engine.speakers.enroll(args.name, engine.embed(samples, rate))
-    saved = engine.speakers.save(args.speakers)
-    print(f"enrolled {args.name!r} from {len(args.files)} file(s): "
-          f"{engine.speakers.num_utterances(args.name)} utterance(s) in {saved}")
+    embeddings = []
+    for path in args.files:  # every file is checked before the store changes: all or nothing
+        try:
+            samples, rate = read_audio(path)
+            embeddings.append(engine.enrollment_embedding(samples, rate, args.min_speech_s))
+        except (ValueError, TypeError, OSError) as e:
+            raise ValueError(f"{_about(path, e)}; nothing was enrolled") from None
+    # The store is re-read under its lock: another process may have enrolled someone meanwhile.
+    with SpeakerStore.editing(args.speakers, engine.embedding_dim) as store:
+        for embedding in embeddings:
+            store.enroll(args.name, embedding)
+        count = store.num_utterances(args.name)
+    print(f"enrolled {args.name!r} from {len(args.files)} file(s): {count} utterance(s) in {args.speakers}")
     return 0
 
 
@@ -148,17 +205,17 @@ def cmd_speakers(args: argparse.Namespace) -> int:
     path = Path(args.speakers)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no speaker store yet (enroll someone first)")
-    store = SpeakerStore.load(path)
     if args.action == "list":
-        for name in store.names():
+        store = SpeakerStore.load(path)
+        for name in store.names():  # names hold no tabs or newlines: the store refuses them
             print(f"{name}\t{store.num_utterances(name)} utterance(s)")
         if not len(store):
             print("(no speakers enrolled)")
     else:
         if not args.name:
             raise ValueError("speakers remove needs a NAME")
-        store.remove(args.name)
-        store.save()
+        with SpeakerStore.editing(path) as store:
+            store.remove(args.name)
         print(f"removed {args.name!r} from {path}")
     return 0
 
@@ -204,19 +261,35 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     from .bench import format_table, run_bench
 
-    cores = tuple(int(c) for c in args.cores.split(","))
     single = tuple(Path(d) for d in args.single_task.split(",")) if args.single_task else ()
-    result = run_bench(Path(args.model), Path(args.checkpoint) if args.checkpoint else None, args.seconds, cores, single)
+    result = run_bench(Path(args.model), Path(args.checkpoint) if args.checkpoint else None, args.seconds, args.cores,
+                       single)
     print(json.dumps(result, indent=2) if args.json else format_table(result))
+    errors = [r for r in result["rows"] if "error" in r]
+    if errors:
+        print(f"error: {len(errors)} of {len(result['rows'])} configurations failed, e.g. {errors[0]['what']}: "
+              f"{errors[0]['error']}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _cores(text: str) -> tuple[int, ...]:
+    import os
+
+    available = os.cpu_count() or 1
+    try:
+        cores = tuple(int(c) for c in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be comma-separated whole numbers, got {text!r}") from None
+    if not cores or any(not 1 <= c <= available for c in cores):
+        raise argparse.ArgumentTypeError(f"each core count must be 1-{available} (this machine's cores), got {text}")
+    return cores
 
 
 def cmd_soak(args: argparse.Namespace) -> int:
     import json
 
     from .soak import soak
-
-    import sys
 
     engine = _engine(args)
     show = not args.json and sys.stdout.isatty()
@@ -236,7 +309,9 @@ def cmd_soak(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    from . import _core
+
+    p = _Parser(
         prog="mt2kd-edge", description="Streaming ASR, audio tagging and speaker ID from one causal encoder.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"mt2kd-edge {__version__} (core {core_version})")
@@ -244,18 +319,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     def model_args(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--checkpoint", metavar="PATH", help="a trained checkpoint (default: untrained default model)")
-        sp.add_argument("--chunk-ms", type=int, metavar="MS", help="streaming chunk for the untrained model "
-                        "(a multiple of 40; default 320)")
-        sp.add_argument("--seed", type=int, default=0, help="weight seed of the untrained model")
+        sp.add_argument("--chunk-ms", type=_number(int, 40, 10000), metavar="MS", help="streaming chunk for the "
+                        "untrained model, 40-10000 and a multiple of 40 (default 320)")
+        sp.add_argument("--seed", type=_number(int, 0, 2**32 - 1), default=0, metavar="N",
+                        help="weight seed of the untrained model, 0-4294967295 (default 0)")
 
     c = sub.add_parser("check", help="stream audio chunk by chunk and check it equals a full forward",
                        description="Stream audio through the model chunk by chunk, as a device would, time "
                        "each step, and check the result equals one full causal forward.")
     model_args(c)
     c.add_argument("--audio", metavar="WAV", help="a 16 kHz audio file (default: synthetic speech-like audio)")
-    c.add_argument("--seconds", type=float, default=6.0, help="length of the synthetic audio (default 6)")
-    c.add_argument("--threads", type=int, default=1, help="torch threads (default 1, as on a small device)")
-    c.add_argument("--tolerance", type=float, default=1e-4, help="max allowed |difference| (default 1e-4)")
+    c.add_argument("--seconds", type=SECONDS, default=6.0, metavar="S",
+                   help="length of the synthetic audio, more than 0 and at most 3600 (default 6)")
+    c.add_argument("--threads", type=THREADS, default=1, metavar="N",
+                   help=f"torch threads, 1-{MAX_THREADS} (default 1, as on a small device)")
+    c.add_argument("--tolerance", type=_number(float, 0, 1, lo_open=True), default=1e-4, metavar="T",
+                   help="max allowed |difference|, more than 0 and at most 1 (default 1e-4)")
     c.set_defaults(func=cmd_check)
 
     s = sub.add_parser("spec", help="print the streaming contract: input, outputs and state tensors")
@@ -269,7 +348,9 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--backend", choices=("executorch", "onnx"), default="executorch",
                         help="executorch: native C++ (default); onnx: onnxruntime")
         sp.add_argument("--precision", choices=("int8", "fp32"), help="default: int8 when present")
-        sp.add_argument("--threads", type=int, default=1, help="onnxruntime threads (default 1)")
+        sp.add_argument("--threads", type=THREADS, default=1, metavar="N", help=f"onnxruntime threads, 1-{MAX_THREADS} (default 1)")
+        sp.add_argument("--no-verify", action="store_true",
+                        help="skip checking the model file against the sha256 in its manifest.json")
         if speakers:
             sp.add_argument("--speakers", default="speakers.json", metavar="FILE",
                             help="speaker store to identify against / enroll into (default speakers.json)")
@@ -277,26 +358,35 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="stream audio files through the runtime and print what it hears")
     runtime_args(r)
     r.add_argument("files", nargs="+", metavar="FILE", help="audio files (any rate; resampled to the model's)")
-    r.add_argument("--chunk-ms", type=int, default=100, help="size of the audio pieces fed in (default 100)")
+    r.add_argument("--chunk-ms", type=_number(int, 10, 10000), default=100, metavar="MS",
+                   help="size of the audio pieces fed in, 10-10000 ms (default 100)")
     r.add_argument("--realtime", action="store_true", help="pace the input like a live source")
     r.add_argument("--jsonl", action="store_true", help="one JSON object per event instead of text")
-    r.add_argument("--beam-size", type=int, default=1, help="CTC prefix beam size (1: greedy)")
+    r.add_argument("--beam-size", type=_number(int, 1, _core.MAX_BEAM_SIZE), default=1, metavar="N",
+                   help=f"CTC prefix beam size, 1-{_core.MAX_BEAM_SIZE} (1: greedy, the default)")
     r.set_defaults(func=cmd_run)
 
     lv = sub.add_parser("live", help="listen to the microphone: live transcript, tags with bars, speaker")
     runtime_args(lv)
     lv.add_argument("--device", help="input device index or name (default: the system default)")
     lv.add_argument("--list-devices", action="store_true", help="list input devices and exit")
-    lv.add_argument("--sample-rate", type=int, help="capture rate in Hz (default: the device's; resampled)")
-    lv.add_argument("--max-seconds", type=float, help="stop after this much audio (default: until Ctrl-C)")
+    lv.add_argument("--sample-rate", type=_number(int, _core.MIN_SAMPLE_RATE, _core.MAX_SAMPLE_RATE), metavar="HZ",
+                    help=f"capture rate, {_core.MIN_SAMPLE_RATE}-{_core.MAX_SAMPLE_RATE} Hz "
+                         "(default: the device's; resampled)")
+    lv.add_argument("--max-seconds", type=_number(float, 0, 7 * 86400, lo_open=True), metavar="S",
+                    help="stop after this much audio, at most a week (default: until Ctrl-C)")
     lv.add_argument("--plain", action="store_true", help="print events as lines instead of a live view")
     lv.add_argument("--jsonl", action="store_true", help="one JSON object per event")
     lv.set_defaults(func=cmd_live)
 
     e = sub.add_parser("enroll", help="enroll a speaker from one or more recordings")
     runtime_args(e)
-    e.add_argument("name", help="the speaker's name")
-    e.add_argument("files", nargs="+", metavar="FILE", help="recordings of that speaker alone")
+    e.add_argument("name", help="the speaker's name (UTF-8, no tabs or newlines, at most 256 bytes)")
+    e.add_argument("files", nargs="+", metavar="FILE", help="recordings of that speaker alone, each with at "
+                   "least 1 s of sound")
+    e.add_argument("--min-speech-s", type=_number(float, 0, 600), default=0.0, metavar="S",
+                   help="also require this many seconds in which the model's tagger hears speech, 0-600 "
+                        "(default 0: off; use it with a model whose tagger is trained, like the bundled one)")
     e.set_defaults(func=cmd_enroll)
 
     k = sub.add_parser("speakers", help="list or remove enrolled speakers")
@@ -316,16 +406,19 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--model", default=str(default_model_dir()), metavar="DIR",
                    help="an exported model directory (default: the bundled model)")
     b.add_argument("--checkpoint", metavar="PATH", help="also time torch eager on this checkpoint")
-    b.add_argument("--seconds", type=float, default=30.0, help="audio per configuration (default 30)")
+    b.add_argument("--seconds", type=SECONDS, default=30.0, metavar="S",
+                   help="audio per configuration, more than 0 and at most 3600 (default 30)")
     b.add_argument("--single-task", metavar="DIR,DIR,DIR",
                    help="exported single-task students (ASR, AT, SV): report the shared model's cost against their sum")
-    b.add_argument("--cores", default="1,2", help="core counts to pin to with taskset (default 1,2)")
+    b.add_argument("--cores", type=_cores, default=(1, 2), metavar="N,N",
+                   help="core counts to pin to with taskset, each 1 to this machine's cores (default 1,2)")
     b.add_argument("--json", action="store_true", help="machine-readable output")
     b.set_defaults(func=cmd_bench)
 
     so = sub.add_parser("soak", help="stream a long synthetic recording; report memory growth and per-chunk cost")
     runtime_args(so, speakers=False)
-    so.add_argument("--minutes", type=float, default=60.0, help="minutes of audio (default 60)")
+    so.add_argument("--minutes", type=_number(float, 0.01, 7 * 1440), default=60.0, metavar="M",
+                    help="minutes of audio, 0.01-10080 (a week; default 60)")
     so.add_argument("--json", action="store_true", help="machine-readable output")
     so.set_defaults(func=cmd_soak)
     return p
@@ -335,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError, RuntimeError, TypeError) as e:  # incl. Checkpoint/ModelFile errors
+    except (ValueError, OSError, RuntimeError, TypeError) as e:  # incl. Checkpoint/ModelFile/SpeakerStore errors
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

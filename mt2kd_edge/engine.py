@@ -20,11 +20,16 @@ import numpy as np
 
 from . import _core
 from .backends import create_backend
+from .model_files import ModelFileError
 from .results import (Event, FinalEvent, PartialEvent, SpeakerEvent, SpeakerMatch, Tag, TagEvent, Token,
                       Transcript)
 from .speakers import SpeakerStore
 
 DEFAULT_SPEAKER_THRESHOLD = 0.5  # cosine; tune it on your own trials (see the README's DET curve)
+# Enrollment needs this much sound: a voiceprint from 1 sample or from silence is the voiceprint
+# of nothing, and every quiet segment would then be "identified" as that speaker.
+MIN_ENROLL_SOUND_S = 1.0
+SOUND_FLOOR_DBFS = -50.0  # a 40 ms frame quieter than this (RMS, full scale = 0 dB) is silence
 
 # keyword -> (config section, field): what Engine.from_dir(**overrides) accepts
 _OVERRIDES = {
@@ -65,10 +70,15 @@ class Stream:
         self._engine, self._core = engine, core
 
     def accept_waveform(self, sample_rate: int, samples: np.ndarray) -> None:
-        """Append 1-D float32 samples in [-1, 1] or int16 PCM. Raises ValueError/TypeError on bad
-        input (wrong dtype or shape, NaN/Inf, audio after input_finished) and keeps the stream usable."""
+        """Append 1-D float32 samples in [-1, 1] or int16 PCM at any rate from MIN_SAMPLE_RATE to
+        MAX_SAMPLE_RATE (4-192 kHz). Raises ValueError/TypeError on bad input (wrong dtype or shape,
+        NaN/Inf, a rate out of range, audio after input_finished), naming the sample by its position
+        in the whole stream, and keeps the stream usable."""
         if not isinstance(samples, np.ndarray):
             raise TypeError(f"samples must be a numpy array, got {type(samples).__name__}")
+        if not _core.MIN_SAMPLE_RATE <= sample_rate <= _core.MAX_SAMPLE_RATE:  # also before C's int could overflow
+            raise ValueError(f"sample rate {sample_rate} Hz is outside the supported "
+                             f"{_core.MIN_SAMPLE_RATE}-{_core.MAX_SAMPLE_RATE} Hz")
         self._core.accept_waveform(int(sample_rate), samples)
 
     def input_finished(self) -> None:
@@ -85,7 +95,8 @@ class Stream:
         return self._core.is_endpoint()
 
     def reset(self) -> None:
-        """Start the next utterance after an endpoint (keeps the acoustic context)."""
+        """Start the next utterance after an endpoint (keeps the acoustic context). A finished
+        input stays finished: for more audio after input_finished(), create a new stream."""
         self._core.reset()
 
     def transcript(self) -> Transcript:
@@ -105,6 +116,11 @@ class Stream:
     def processed_seconds(self) -> float:
         return self._core.processed_seconds
 
+    @property
+    def speech_seconds(self) -> float:
+        """Seconds of the current segment in which the tagger heard speech."""
+        return self._core.speech_seconds
+
 
 MIN_SPEAKER_SEGMENT_S = 0.5  # a segment without words must be this long to get a speaker event
 
@@ -114,7 +130,11 @@ class Engine:
 
     def __init__(self, backend: "_core.Backend", config: "_core.EngineConfig", speakers: SpeakerStore | None = None,
                  speaker_threshold: float = DEFAULT_SPEAKER_THRESHOLD) -> None:
-        self._core = _core.Engine(backend, config)
+        config.validate(backend.info.frame_shift_ms)  # an option out of range: ValueError
+        try:
+            self._core = _core.Engine(backend, config)  # runs one test step of the model
+        except ValueError as e:
+            raise ModelFileError(str(e)) from None
         info = self._core.info
         self.labels = [label.name for label in info.labels]
         self.tokens = list(info.tokens)
@@ -127,13 +147,16 @@ class Engine:
     @classmethod
     def from_dir(cls, model_dir: str | os.PathLike, backend: str = "executorch", precision: str | None = None,
                  threads: int = 1, speakers: str | os.PathLike | SpeakerStore | None = None,
-                 speaker_threshold: float = DEFAULT_SPEAKER_THRESHOLD, **overrides: Any) -> "Engine":
+                 speaker_threshold: float = DEFAULT_SPEAKER_THRESHOLD, verify: bool = True,
+                 **overrides: Any) -> "Engine":
         """Load ``model_dir`` (made by ``python -m export``). ``backend``: "executorch" (native C++)
         or "onnx" (onnxruntime); ``precision``: "int8", "fp32" or None (int8 if present).
         ``speakers``: a speaker-store file (read if it exists) or a SpeakerStore.
-        ``overrides``: runtime options such as beam_size, window_ms, hop_ms, top_k,
-        trailing_silence_ms, max_utterance_ms, endpoint=False, resample=False."""
-        engine = cls(create_backend(model_dir, backend, precision, threads), engine_config(**overrides),
+        ``verify``: check the model file against the sha256 in the directory's manifest.json.
+        ``overrides``: runtime options such as beam_size (1-MAX_BEAM_SIZE), window_ms, hop_ms,
+        top_k, trailing_silence_ms, max_utterance_ms, endpoint=False, resample=False.
+        A model file that is corrupt or whose metadata does not describe it raises ModelFileError."""
+        engine = cls(create_backend(model_dir, backend, precision, threads, verify), engine_config(**overrides),
                      speaker_threshold=speaker_threshold)
         if isinstance(speakers, SpeakerStore):
             engine.speakers = speakers
@@ -173,6 +196,30 @@ class Engine:
         self.decode_all(stream)
         return stream.speaker_embedding()
 
+    def enrollment_embedding(self, samples: np.ndarray, sample_rate: int = 16000,
+                             min_speech_s: float = 0.0) -> np.ndarray:
+        """The embedding of a recording to enroll, refused (ValueError, saying why) unless it holds
+        MIN_ENROLL_SOUND_S of sound above SOUND_FLOOR_DBFS and, when ``min_speech_s`` > 0, that many
+        seconds in which the tagger heard speech (P(Speech) >= the endpoint's speech threshold)."""
+        samples = np.asarray(samples)
+        level = samples.astype(np.float32) / (32768.0 if samples.dtype == np.int16 else 1.0)
+        frame = max(1, int(sample_rate) // 25)  # 40 ms
+        frames = level[:len(level) // frame * frame].reshape(-1, frame)
+        rms = np.sqrt(np.mean(np.square(frames, dtype=np.float64), axis=1)) if len(frames) else np.zeros(0)
+        sound_s = float(np.count_nonzero(rms >= 10 ** (SOUND_FLOOR_DBFS / 20))) * frame / sample_rate
+        if sound_s < MIN_ENROLL_SOUND_S:
+            raise ValueError(f"only {sound_s:.2f} s of sound (above {SOUND_FLOOR_DBFS:g} dBFS) in "
+                             f"{len(samples) / sample_rate:.2f} s of audio; enrolling needs at least "
+                             f"{MIN_ENROLL_SOUND_S:g} s of the speaker talking")
+        stream = self.create_stream()
+        stream.accept_waveform(sample_rate, samples)
+        stream.input_finished()
+        self.decode_all(stream)
+        if min_speech_s > 0 and stream.speech_seconds < min_speech_s:
+            raise ValueError(f"the tagger heard only {stream.speech_seconds:.2f} s of speech in "
+                             f"{len(samples) / sample_rate:.2f} s of audio; enrolling needs at least {min_speech_s:g} s")
+        return stream.speaker_embedding()
+
     def identify(self, embedding: np.ndarray) -> SpeakerMatch:
         if len(embedding) == 0 or len(self.speakers) == 0:
             return SpeakerMatch(None, -1.0)
@@ -182,7 +229,10 @@ class Engine:
                stream: Stream | None = None) -> Iterator[Event]:
         """Stream audio chunks (any sizes) and yield typed events as they happen: partial and
         final transcripts, tag events (start to end), and who spoke each utterance. Pass your own
-        ``stream`` to look at it between events (top tags, embedding)."""
+        ``stream`` to look at it between events (top tags, embedding).
+
+        Bad audio (NaN, a wrong rate, ...) ends the stream: what came before it is decoded and its
+        events (the final transcript included) are yielded, then the error is raised."""
         stream = stream or self.create_stream()
         last_partial = ""
 
@@ -205,7 +255,13 @@ class Engine:
                     stream.reset()
 
         for chunk in chunks:
-            stream.accept_waveform(sample_rate, chunk)
+            try:
+                stream.accept_waveform(sample_rate, chunk)
+            except (ValueError, TypeError):
+                # The bad piece was refused whole; the audio before it still gets its final events.
+                stream.input_finished()
+                yield from drain()
+                raise
             yield from drain()
         stream.input_finished()
         yield from drain()

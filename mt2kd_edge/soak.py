@@ -55,9 +55,11 @@ class SoakReport:
 
 
 def soak(engine: Engine, seconds: float, progress=None) -> SoakReport:
+    total_pieces = int(seconds * 1000 / PIECE_MS) if seconds == seconds else 0  # NaN: none
+    if total_pieces < 1:
+        raise ValueError(f"soak needs at least {PIECE_MS} ms of audio, got {seconds:g} s")
     loop = source_loop()
     piece = 16000 * PIECE_MS // 1000
-    total_pieces = int(seconds * 1000 / PIECE_MS)
     stream = engine.create_stream()
     rss_by_minute, segments = [], 0
     start = time.perf_counter()

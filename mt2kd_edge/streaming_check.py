@@ -49,6 +49,8 @@ class CheckReport:
 def run_check(model, audio: np.ndarray) -> CheckReport:
     import torch
 
+    if len(audio) == 0:
+        raise ValueError("no audio to check (0 samples)")
     spec = model.streaming_spec()
     chunker = _core.Chunker(_core.ChunkerConfig(sample_rate=spec.sample_rate, chunk_samples=spec.chunk_samples))
     states = model.init_state(1)

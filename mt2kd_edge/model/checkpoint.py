@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -64,14 +65,29 @@ def save_checkpoint(path: str | os.PathLike, model: MT2KDModel, extra: dict[str,
     return Path(path)
 
 
+def _unreadable_reason(e: Exception) -> str:
+    """Why torch.load failed, without torch's own advice: it suggests retrying with
+    weights_only=False, which would run whatever code the file holds. Never do that here."""
+    import pickle
+
+    if isinstance(e, pickle.UnpicklingError):
+        return "it is not a torch file of tensors and plain data, so not an mt2kd-edge checkpoint"
+    first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+    if not first or "weights_only" in first:
+        return f"{type(e).__name__}; not an mt2kd-edge checkpoint"
+    return f"{type(e).__name__}: {first[:200]}"
+
+
 def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint file not found")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about foreign pickle protocols on its way to failing
+            warnings.simplefilter("ignore")
+            payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises many types for truncated or foreign files
-        raise CheckpointError(f"{path}: not a readable checkpoint ({type(e).__name__}: {e})") from None
+        raise CheckpointError(f"{path}: not a readable checkpoint ({_unreadable_reason(e)})") from None
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{path}: not an mt2kd-edge checkpoint")
     if payload.get("version") != CHECKPOINT_VERSION:

@@ -80,6 +80,8 @@ void BindBackend(py::module_ &m) {
       .def_readonly("chunk_samples", &ModelInfo::chunk_samples)
       .def_readonly("frames_per_chunk", &ModelInfo::frames_per_chunk)
       .def_readonly("frame_shift_ms", &ModelInfo::frame_shift_ms)
+      .def_readonly("input_name", &ModelInfo::input_name)
+      .def_readonly("where", &ModelInfo::where)
       .def_readonly("outputs", &ModelInfo::outputs)
       .def_readonly("states", &ModelInfo::states)
       .def_readonly("tokens", &ModelInfo::tokens)

@@ -1,5 +1,5 @@
-// Bindings for the building blocks (mt2kd/resampler.h, ctc_decoder.h, tag_aggregator.h), so
-// each is tested on its own.
+// Bindings for the building blocks (mt2kd/resampler.h, ctc_decoder.h, tag_aggregator.h,
+// wav_reader.h), so each is tested on its own (the WAV reader by the fuzz tests).
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -7,6 +7,7 @@
 #include "mt2kd/ctc_decoder.h"
 #include "mt2kd/resampler.h"
 #include "mt2kd/tag_aggregator.h"
+#include "mt2kd/wav_reader.h"
 
 namespace py = pybind11;
 
@@ -41,6 +42,18 @@ void BindDsp(py::module_ &m) {
       .def("best", &CtcDecoder::Best)
       .def("reset", &CtcDecoder::Reset);
   m.def("detokenize", &Detokenize, py::arg("pieces"));
+  m.def(
+      "read_wav",
+      [](const std::string &path) {
+        WavData w;
+        {
+          py::gil_scoped_release release;
+          w = ReadWav(path);
+        }
+        return py::make_tuple(py::array_t<float>(static_cast<py::ssize_t>(w.samples.size()), w.samples.data()),
+                              w.sample_rate);
+      },
+      py::arg("path"), "The C++ apps' WAV reader: -> (mono float32 samples, sample rate).");
 
   py::class_<TagAggregator>(m, "TagAggregator")
       .def(py::init<const TaggingConfig &, int, int>(), py::arg("config"), py::arg("num_classes"),

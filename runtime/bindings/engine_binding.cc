@@ -46,8 +46,13 @@ void BindEngine(py::module_ &m) {
       .def_readwrite("no_speech_timeout_ms", &EndpointConfig::no_speech_timeout_ms)
       .def_readwrite("max_utterance_ms", &EndpointConfig::max_utterance_ms)
       .def_readwrite("speech_threshold", &EndpointConfig::speech_threshold);
+  m.attr("MIN_SAMPLE_RATE") = kMinSampleRate;
+  m.attr("MAX_SAMPLE_RATE") = kMaxSampleRate;
+  m.attr("MAX_BEAM_SIZE") = kMaxBeamSize;
   py::class_<EngineConfig>(m, "EngineConfig")
       .def(py::init<>())
+      .def("validate", &EngineConfig::Validate, py::arg("frame_shift_ms"),
+           "Raise ValueError if an option is out of range (the Engine checks this too).")
       .def_readwrite("decoding", &EngineConfig::decoding)
       .def_readwrite("tagging", &EngineConfig::tagging)
       .def_readwrite("endpoint", &EngineConfig::endpoint)
@@ -88,6 +93,7 @@ void BindEngine(py::module_ &m) {
              return py::array_t<float>(static_cast<py::ssize_t>(e.size()), e.data());
            })
       .def_property_readonly("processed_seconds", &Stream::ProcessedSeconds)
+      .def_property_readonly("speech_seconds", &Stream::SpeechSeconds)
       .def_property_readonly("num_chunks_decoded", &Stream::NumChunksDecoded);
 
   py::class_<DecodeTiming>(m, "DecodeTiming")

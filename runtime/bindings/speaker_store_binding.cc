@@ -24,6 +24,8 @@ void BindSpeakerStore(py::module_ &m) {
       .def_readonly("name", &Verification::name)
       .def_readonly("score", &Verification::score)
       .def_readonly("accepted", &Verification::accepted);
+  m.def("speaker_name_problem", &SpeakerNameProblem, py::arg("name"),
+        "Why a name cannot name a speaker, or '' if it can.");
   py::class_<SpeakerStore>(m, "SpeakerStore")
       .def(py::init<int>(), py::arg("embedding_dim"))
       .def("enroll", [](SpeakerStore &s, const std::string &n, py::array_t<float> e) { s.Enroll(n, Vec(e)); },

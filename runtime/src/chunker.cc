@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <deque>
+#include <iomanip>
 #include <sstream>
 #include <stdexcept>
 
@@ -43,13 +44,24 @@ Chunker::~Chunker() = default;
 Chunker::Chunker(Chunker &&) noexcept = default;
 Chunker &Chunker::operator=(Chunker &&) noexcept = default;
 
-void Chunker::CheckSamples(const float *samples, std::size_t n, float max_abs) {
+namespace {
+std::string Where(std::int64_t index, int sample_rate) {
+  std::ostringstream os;
+  os << "sample " << index;
+  if (sample_rate > 0) os << " (" << std::fixed << std::setprecision(3) << static_cast<double>(index) / sample_rate << " s)";
+  return os.str();
+}
+}  // namespace
+
+void Chunker::CheckSamples(const float *samples, std::size_t n, float max_abs, std::int64_t first_index,
+                           int sample_rate) {
   for (std::size_t i = 0; i < n; ++i) {
     const float x = samples[i];
-    if (!std::isfinite(x)) throw std::invalid_argument("sample " + std::to_string(i) + " is NaN or Inf");
+    const std::int64_t at = first_index + static_cast<std::int64_t>(i);
+    if (!std::isfinite(x)) throw std::invalid_argument(Where(at, sample_rate) + " is NaN or Inf");
     if (std::fabs(x) > max_abs) {
       std::ostringstream os;
-      os << "sample " << i << " = " << x << " is outside [-1, 1]; float audio must be scaled to [-1, 1]"
+      os << Where(at, sample_rate) << " = " << x << " is outside [-1, 1]; float audio must be scaled to [-1, 1]"
          << " (int16-scaled floats need dividing by 32768)";
       throw std::invalid_argument(os.str());
     }
@@ -59,7 +71,7 @@ void Chunker::CheckSamples(const float *samples, std::size_t n, float max_abs) {
 void Chunker::AcceptFloat(int sample_rate, const float *samples, std::size_t n) {
   impl_->CheckAccept(sample_rate);
   // Validate everything before appending anything, so a bad call leaves the stream intact.
-  CheckSamples(samples, n, impl_->config.max_abs_sample);
+  CheckSamples(samples, n, impl_->config.max_abs_sample, impl_->accepted, sample_rate);
   impl_->buffer.insert(impl_->buffer.end(), samples, samples + n);
   impl_->accepted += static_cast<std::int64_t>(n);
 }
@@ -85,12 +97,20 @@ bool Chunker::IsReady() const {
 bool Chunker::IsFinished() const { return impl_->finished; }
 
 std::vector<float> Chunker::PopChunk() {
-  if (!IsReady()) throw std::logic_error("PopChunk(): no whole chunk is buffered; check IsReady() first");
-  const auto end = impl_->buffer.begin() + impl_->config.chunk_samples;
-  std::vector<float> out(impl_->buffer.begin(), end);
-  impl_->buffer.erase(impl_->buffer.begin(), end);
-  ++impl_->popped;
+  std::vector<float> out = PeekChunk();
+  DropChunk();
   return out;
+}
+
+std::vector<float> Chunker::PeekChunk() const {
+  if (!IsReady()) throw std::logic_error("PopChunk(): no whole chunk is buffered; check IsReady() first");
+  return std::vector<float>(impl_->buffer.begin(), impl_->buffer.begin() + impl_->config.chunk_samples);
+}
+
+void Chunker::DropChunk() {
+  if (!IsReady()) throw std::logic_error("PopChunk(): no whole chunk is buffered; check IsReady() first");
+  impl_->buffer.erase(impl_->buffer.begin(), impl_->buffer.begin() + impl_->config.chunk_samples);
+  ++impl_->popped;
 }
 
 void Chunker::Reset() {

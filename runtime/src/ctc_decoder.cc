@@ -5,6 +5,7 @@
 #include <limits>
 #include <numeric>
 #include <stdexcept>
+#include <string>
 
 namespace mt2kd {
 
@@ -20,7 +21,9 @@ float LogAdd(float a, float b) {
 }  // namespace
 
 void DecodingConfig::Validate() const {
-  if (beam_size < 1) throw std::invalid_argument("beam_size must be >= 1");
+  if (beam_size < 1 || beam_size > kMaxBeamSize)
+    throw std::invalid_argument("beam_size must be in 1-" + std::to_string(kMaxBeamSize) + ", got " +
+                                std::to_string(beam_size));
   if (tokens_per_frame < 1) throw std::invalid_argument("tokens_per_frame must be >= 1");
 }
 

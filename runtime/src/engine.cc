@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <sstream>
 #include <stdexcept>
 
@@ -23,27 +24,88 @@ std::string EngineConfig::ToString() const {
 
 // ---------------------------------------------------------------- Engine
 
-Engine::Engine(std::shared_ptr<Backend> backend, const EngineConfig &config)
-    : backend_(std::move(backend)), config_(config) {
-  if (!backend_) throw std::invalid_argument("Engine needs a backend");
-  config_.decoding.Validate();
-  config_.endpoint.Validate();
-  const ModelInfo &info = backend_->Info();
-  config_.tagging.Validate(info.frame_shift_ms);
-  ctc_index_ = info.OutputIndex("ctc_log_probs");
-  tag_index_ = info.OutputIndex("tag_probs");
-  speaker_index_ = info.OutputIndex("speaker_embedding");
-  speech_label_ = info.SpeechLabelIndex();
+void EngineConfig::Validate(int frame_shift_ms) const {
+  decoding.Validate();
+  endpoint.Validate();
+  tagging.Validate(frame_shift_ms);
 }
-
-std::unique_ptr<Stream> Engine::CreateStream() const { return std::unique_ptr<Stream>(new Stream(this)); }
 
 namespace {
 int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
+
+// Backend errors (onnxruntime's among them) can span lines; the runtime's errors are one line.
+// A Python backend's error carries its traceback after "At:" (pybind11): that is dropped.
+std::string OneLine(std::string s) {
+  const size_t traceback = s.find("\n\nAt:\n");
+  if (traceback != std::string::npos) s.resize(traceback);
+  std::replace(s.begin(), s.end(), '\n', ' ');
+  s.erase(std::unique(s.begin(), s.end(), [](char a, char b) { return a == ' ' && b == ' '; }), s.end());
+  return s;
+}
+
+bool AllFinite(const std::vector<float> &v) {
+  for (float x : v)
+    if (!std::isfinite(x)) return false;
+  return true;
+}
 }  // namespace
+
+Engine::Engine(std::shared_ptr<Backend> backend, const EngineConfig &config)
+    : backend_(std::move(backend)), config_(config) {
+  if (!backend_) throw std::invalid_argument("Engine needs a backend");
+  const ModelInfo &info = backend_->Info();
+  config_.Validate(info.frame_shift_ms);
+  ctc_index_ = info.OutputIndex("ctc_log_probs");
+  tag_index_ = info.OutputIndex("tag_probs");
+  speaker_index_ = info.OutputIndex("speaker_embedding");
+  speech_label_ = info.SpeechLabelIndex();
+  // One real step at load, on silence from the initial state: the metadata is checked against
+  // what the model really computes before any stream depends on it.
+  std::vector<Tensor> states;
+  for (const auto &s : info.states) {
+    std::vector<int64_t> shape{1};
+    shape.insert(shape.end(), s.shape.begin(), s.shape.end());
+    states.emplace_back(shape);
+  }
+  StepResult probe;
+  try {
+    probe = backend_->Step(1, std::vector<float>(info.chunk_samples, 0.0f), states);
+  } catch (const std::exception &e) {
+    throw std::invalid_argument(info.where + ": the model does not run with the shapes its metadata gives (" +
+                                OneLine(e.what()) + ")");
+  }
+  CheckStep<std::invalid_argument>(probe, 1);
+}
+
+template <typename Error>
+void Engine::CheckStep(const StepResult &result, int batch) const {
+  const ModelInfo &info = Info();
+  if (result.outputs.size() != info.outputs.size() || result.states.size() != info.states.size())
+    throw Error(info.where + ": the model returned " + std::to_string(result.outputs.size()) + " outputs and " +
+                std::to_string(result.states.size()) + " states; its metadata lists " +
+                std::to_string(info.outputs.size()) + " and " + std::to_string(info.states.size()));
+  for (const auto *group : {&result.outputs, &result.states}) {
+    const bool outputs = group == &result.outputs;
+    for (size_t k = 0; k < group->size(); ++k) {
+      const Tensor &t = (*group)[k];
+      const TensorInfo &spec = outputs ? info.outputs[k] : info.states[k];
+      std::vector<int64_t> want{batch};
+      want.insert(want.end(), spec.shape.begin(), spec.shape.end());
+      if (t.shape != want || static_cast<int64_t>(t.data.size()) != Tensor::NumElements(want))
+        throw Error(info.where + ": the model's " + (outputs ? "output " : "state ") + spec.name + " has shape " +
+                    t.ShapeString() + " but its metadata says " + spec.ShapeString(batch));
+      // NaN passed on would become tags of NaN, an empty transcript and a NaN voiceprint.
+      if (!AllFinite(t.data))
+        throw Error(info.where + ": the model step gave NaN or Inf in " + spec.name +
+                    " (corrupt weights? check the file against its manifest.json)");
+    }
+  }
+}
+
+std::unique_ptr<Stream> Engine::CreateStream() const { return std::unique_ptr<Stream>(new Stream(this)); }
 
 DecodeTiming Engine::Timing() const {
   return {model_ns_.load() * 1e-9, (total_ns_.load() - model_ns_.load()) * 1e-9, chunks_.load()};
@@ -52,8 +114,8 @@ DecodeTiming Engine::Timing() const {
 void Engine::DecodeStreams(const std::vector<Stream *> &streams) const {
   const int64_t start_ns = NowNs();
   std::vector<Stream *> ready;
-  for (Stream *s : streams)
-    if (s && s->IsReady()) ready.push_back(s);
+  for (Stream *s : streams)  // a stream listed twice still gets one chunk: its state goes in once
+    if (s && s->IsReady() && std::find(ready.begin(), ready.end(), s) == ready.end()) ready.push_back(s);
   const int max_batch = backend_->MaxBatch() > 0 ? backend_->MaxBatch() : static_cast<int>(ready.size());
   const ModelInfo &info = Info();
   for (size_t begin = 0; begin < ready.size(); begin += max_batch) {
@@ -62,8 +124,10 @@ void Engine::DecodeStreams(const std::vector<Stream *> &streams) const {
     std::vector<float> samples;
     samples.reserve(static_cast<size_t>(batch) * info.chunk_samples);
     std::vector<Tensor> states(info.states.size());
+    // The chunks stay buffered until the step has succeeded and been checked, so a failure loses
+    // no audio and a retry decodes the same chunks from the same state.
     for (size_t i = begin; i < end; ++i) {
-      auto chunk = ready[i]->chunker_.PopChunk();
+      auto chunk = ready[i]->chunker_.PeekChunk();
       samples.insert(samples.end(), chunk.begin(), chunk.end());
     }
     for (size_t k = 0; k < info.states.size(); ++k) {
@@ -74,9 +138,8 @@ void Engine::DecodeStreams(const std::vector<Stream *> &streams) const {
     const int64_t step_ns = NowNs();
     StepResult result = backend_->Step(batch, samples, states);
     model_ns_ += NowNs() - step_ns;
+    CheckStep<std::runtime_error>(result, batch);
     chunks_ += batch;
-    if (result.outputs.size() != info.outputs.size() || result.states.size() != info.states.size())
-      throw std::runtime_error(backend_->Name() + " backend returned the wrong number of tensors");
     std::vector<std::vector<Tensor>> per_state;
     for (auto &t : result.states) per_state.push_back(Unstack(t));
     auto ctc = Unstack(result.outputs[ctc_index_]);
@@ -85,6 +148,7 @@ void Engine::DecodeStreams(const std::vector<Stream *> &streams) const {
     for (int b = 0; b < batch; ++b) {
       std::vector<Tensor> new_states;
       for (auto &ps : per_state) new_states.push_back(std::move(ps[b]));
+      ready[begin + b]->chunker_.DropChunk();
       ready[begin + b]->Consume(ctc[b].data, tags[b].data, emb[b].data, std::move(new_states));
     }
   }
@@ -117,13 +181,28 @@ Stream::Stream(const Engine *engine)
 Stream::~Stream() = default;
 
 void Stream::FeedChunker(const std::vector<float> &samples) {
-  chunker_.AcceptFloat(engine_->Info().sample_rate, samples.data(), samples.size());
+  // The input was validated before resampling; the sinc filter can still overshoot a loud square
+  // wave past max_abs_sample, and the chunker refusing it then would drop audio the resampler has
+  // already consumed. Clipping there is what the loud input meant anyway.
+  const float limit = chunker_.Config().max_abs_sample;
+  std::vector<float> clipped(samples);
+  for (float &x : clipped) x = std::clamp(x, -limit, limit);
+  chunker_.AcceptFloat(engine_->Info().sample_rate, clipped.data(), clipped.size());
 }
 
 void Stream::AcceptWaveform(int sample_rate, const float *samples, size_t n) {
+  // Checked here rather than by the chunker, whose hint (reset()) would mislead: Stream::Reset
+  // starts the next segment of the same input and cannot reopen it.
+  if (chunker_.IsFinished())
+    throw std::invalid_argument("audio after input_finished(): this stream's input has ended; "
+                                "create a new stream for more audio");
+  if (sample_rate < kMinSampleRate || sample_rate > kMaxSampleRate)
+    throw std::invalid_argument("sample rate " + std::to_string(sample_rate) + " Hz is outside the supported " +
+                                std::to_string(kMinSampleRate) + "-" + std::to_string(kMaxSampleRate) + " Hz");
   const int model_rate = engine_->Info().sample_rate;
   if (sample_rate == model_rate && !resampler_) {
-    chunker_.AcceptFloat(sample_rate, samples, n);
+    chunker_.AcceptFloat(sample_rate, samples, n);  // its sample count is ours: errors name stream positions
+    input_samples_ += static_cast<int64_t>(n);
     return;
   }
   if (!engine_->Config().resample)
@@ -134,13 +213,13 @@ void Stream::AcceptWaveform(int sample_rate, const float *samples, size_t n) {
                                 std::to_string(sample_rate) + " Hz within one stream");
   if (!resampler_ && chunker_.NumSamplesAccepted() > 0)
     throw std::invalid_argument("the sample rate changed within one stream");
-  if (chunker_.IsFinished()) throw std::invalid_argument("audio after input_finished(): call reset() first");
   // Validate before resampling, so bad input leaves the stream (and the resampler's history) untouched.
-  Chunker::CheckSamples(samples, n, chunker_.Config().max_abs_sample);
+  Chunker::CheckSamples(samples, n, chunker_.Config().max_abs_sample, input_samples_, sample_rate);
   if (!resampler_) resampler_ = std::make_unique<Resampler>(sample_rate, model_rate);
   std::vector<float> out;
   resampler_->Accept(samples, n, &out);
   FeedChunker(out);
+  input_samples_ += static_cast<int64_t>(n);
 }
 
 void Stream::AcceptInt16(int sample_rate, const int16_t *samples, size_t n) {
@@ -236,5 +315,6 @@ std::vector<TagEvent> Stream::TakeStartedTagEvents() { return tagger_.TakeStarte
 std::vector<TagEvent> Stream::TakeFinishedTagEvents() { return tagger_.TakeFinishedEvents(); }
 std::vector<float> Stream::SpeakerEmbedding() const { return embedding_; }
 double Stream::ProcessedSeconds() const { return frames_ * engine_->Info().frame_shift_ms / 1000.0; }
+double Stream::SpeechSeconds() const { return speech_frames_ * engine_->Info().frame_shift_ms / 1000.0; }
 
 }  // namespace mt2kd

@@ -33,6 +33,42 @@ class ExecuTorchBackend : public Backend {
     info_ = ModelInfo::FromJson(std::string(text.data(), text.size()), path);
     if (module_->load_method("forward") != executorch::runtime::Error::Ok)
       throw std::invalid_argument(path + ": the program's forward method does not load");
+    CheckSignature();
+  }
+
+  // The metadata's tensors against the program's own: a hand-edited or mismatched metadata
+  // string must not size the runtime's buffers (the Engine's test step then checks the values).
+  void CheckSignature() {
+    auto meta = module_->method_meta("forward");
+    if (!meta.ok()) throw std::invalid_argument(path_ + ": cannot read the forward method's signature");
+    std::vector<std::pair<std::string, std::vector<int64_t>>> inputs{{info_.input_name, {info_.chunk_samples}}};
+    for (const auto &s : info_.states) inputs.emplace_back(s.name, s.shape);
+    std::vector<std::pair<std::string, std::vector<int64_t>>> outputs;
+    for (const auto &o : info_.outputs) outputs.emplace_back(o.name, o.shape);
+    for (const auto &s : info_.states) outputs.emplace_back("new " + s.name, s.shape);
+    if (meta->num_inputs() != inputs.size() || meta->num_outputs() != outputs.size())
+      throw std::invalid_argument(path_ + ": the program takes " + std::to_string(meta->num_inputs()) +
+                                  " inputs and returns " + std::to_string(meta->num_outputs()) +
+                                  " tensors; its metadata describes " + std::to_string(inputs.size()) + " and " +
+                                  std::to_string(outputs.size()));
+    auto check = [&](const char *kind, size_t i, auto tensor_meta, const auto &expected) {
+      if (!tensor_meta.ok()) throw std::invalid_argument(path_ + ": cannot read the program's " + kind + " " + expected.first);
+      std::vector<int64_t> got(tensor_meta->sizes().begin(), tensor_meta->sizes().end());
+      std::vector<int64_t> want{1};
+      want.insert(want.end(), expected.second.begin(), expected.second.end());
+      if (got != want || tensor_meta->scalar_type() != executorch::aten::ScalarType::Float)
+        throw std::invalid_argument(path_ + ": the program's " + kind + " " + std::to_string(i) + " (" + expected.first +
+                                    ") is " + Shape(got) + (tensor_meta->scalar_type() == executorch::aten::ScalarType::Float ? "" : " non-float") +
+                                    " but its metadata says float32 " + Shape(want));
+    };
+    for (size_t i = 0; i < inputs.size(); ++i) check("input", i, meta->input_tensor_meta(i), inputs[i]);
+    for (size_t i = 0; i < outputs.size(); ++i) check("output", i, meta->output_tensor_meta(i), outputs[i]);
+  }
+
+  static std::string Shape(const std::vector<int64_t> &s) {
+    std::string out = "(";
+    for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+    return out + ")";
   }
 
   const ModelInfo &Info() const override { return info_; }
@@ -59,6 +95,8 @@ class ExecuTorchBackend : public Backend {
     StepResult out;
     const size_t n_out = info_.outputs.size();
     for (size_t i = 0; i < result->size(); ++i) {
+      if (!(*result)[i].isTensor() || (*result)[i].toTensor().scalar_type() != executorch::aten::ScalarType::Float)
+        throw std::runtime_error(path_ + ": forward returned a non-float output " + std::to_string(i));
       const auto &t = (*result)[i].toTensor();
       Tensor copy;
       copy.shape.assign(t.sizes().begin(), t.sizes().end());

@@ -6,11 +6,25 @@
 #include <stdexcept>
 #include <string>
 
+#include "mt2kd/model_info.h"
+
 namespace mt2kd {
 
+namespace {
+// The filter bank has up x 2 half_taps floats. Every pair of rates in the supported range fits
+// (the worst, two nearby rates with no common factor, needs about 3.5 M); a bound keeps a bogus
+// rate (2^31 - 1 Hz from a broken WAV header wanted 10^11 taps) from exhausting memory.
+constexpr int64_t kMaxFilterTaps = int64_t{1} << 22;
+constexpr int kMaxZeroCrossings = 64;
+}  // namespace
+
 Resampler::Resampler(int in_rate, int out_rate, int zero_crossings) : in_rate_(in_rate), out_rate_(out_rate) {
-  if (in_rate <= 0 || out_rate <= 0) throw std::invalid_argument("sample rates must be positive");
-  if (zero_crossings < 1) throw std::invalid_argument("zero_crossings must be >= 1");
+  for (int rate : {in_rate, out_rate})
+    if (rate < kMinSampleRate || rate > kMaxSampleRate)
+      throw std::invalid_argument("sample rate " + std::to_string(rate) + " Hz is outside the supported " +
+                                  std::to_string(kMinSampleRate) + "-" + std::to_string(kMaxSampleRate) + " Hz");
+  if (zero_crossings < 1 || zero_crossings > kMaxZeroCrossings)
+    throw std::invalid_argument("zero_crossings must be in 1-" + std::to_string(kMaxZeroCrossings));
   const int64_t g = std::gcd(static_cast<int64_t>(in_rate), static_cast<int64_t>(out_rate));
   up_ = out_rate / g;
   down_ = in_rate / g;
@@ -18,6 +32,10 @@ Resampler::Resampler(int in_rate, int out_rate, int zero_crossings) : in_rate_(i
   const double cutoff = 0.5 * 0.95 * std::min(1.0, static_cast<double>(out_rate) / in_rate);
   const double half_width = zero_crossings / (2.0 * cutoff);  // in input samples
   half_taps_ = static_cast<int>(std::ceil(half_width));
+  if (up_ * 2 * half_taps_ > kMaxFilterTaps)
+    throw std::invalid_argument("resampling " + std::to_string(in_rate) + " Hz to " + std::to_string(out_rate) +
+                                " Hz needs a filter bank of " + std::to_string(up_ * 2 * half_taps_) +
+                                " taps, over the limit of " + std::to_string(kMaxFilterTaps));
   phases_.assign(up_, std::vector<float>(2 * half_taps_));
   for (int64_t p = 0; p < up_; ++p) {
     const double frac = static_cast<double>(p) / up_;  // output position past the base input sample

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "mt2kd/model_info.h"
+
 namespace mt2kd {
 
 namespace {
@@ -29,10 +31,16 @@ WavData ReadWav(const std::string &path) {
     const size_t body = at + 8;
     if (body + size > b.size()) throw std::invalid_argument(path + ": truncated WAV chunk");
     if (!std::memcmp(b.data() + at, "fmt ", 4)) {
+      if (size < 16) throw std::invalid_argument(path + ": WAV format chunk is too short");
       format = Read<uint16_t>(b, body);
       channels = Read<uint16_t>(b, body + 2);
-      out.sample_rate = static_cast<int>(Read<uint32_t>(b, body + 4));
       bits = Read<uint16_t>(b, body + 14);
+      const uint32_t rate = Read<uint32_t>(b, body + 4);
+      // A header's rate is not trusted: 1 Hz would "play" for hours, 2^31 Hz exhaust the resampler.
+      if (rate < static_cast<uint32_t>(kMinSampleRate) || rate > static_cast<uint32_t>(kMaxSampleRate))
+        throw std::invalid_argument(path + ": WAV header says " + std::to_string(rate) + " Hz; supported rates are " +
+                                    std::to_string(kMinSampleRate) + "-" + std::to_string(kMaxSampleRate) + " Hz");
+      out.sample_rate = static_cast<int>(rate);
       if (format == 0xFFFE && size >= 26) format = Read<uint16_t>(b, body + 24);  // WAVE_FORMAT_EXTENSIBLE
     } else if (!std::memcmp(b.data() + at, "data", 4)) {
       if (!channels) throw std::invalid_argument(path + ": WAV data before its format chunk");

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <limits>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "check.h"
@@ -31,8 +32,18 @@ int main() {
   CHECK(Throws([&] { c.AcceptFloat(16000, loud.data(), loud.size()); }));
   CHECK(c.NumBufferedSamples() == 1 && c.NumSamplesAccepted() == 5);
 
+  // errors count samples from the stream's start, not from the start of the piece
+  try {
+    c.AcceptFloat(16000, bad.data(), bad.size());
+    return 1;
+  } catch (const std::invalid_argument &e) {
+    CHECK(std::string(e.what()).find("sample 6 (0.000 s) is NaN") == 0);
+  }
+
   c.InputFinished();
   CHECK(c.IsReady());
+  // peeking leaves the chunk in place (a failed model step must not lose it)
+  CHECK(c.PeekChunk() == c.PeekChunk() && c.NumChunksPopped() == 1);
   chunk = c.PopChunk();
   CHECK(chunk[0] == -1.0f && chunk[1] == 0.0f && chunk[3] == 0.0f);
   CHECK(!c.IsReady());

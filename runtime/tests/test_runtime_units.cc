@@ -1,6 +1,9 @@
 // Unit tests of the runtime's building blocks without Python: CTC decoding, detokenisation,
-// tag aggregation, resampling, the speaker store and metadata parsing.
+// tag aggregation, resampling, the speaker store, metadata parsing and the WAV reader.
+#include <sys/stat.h>
+
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -12,6 +15,7 @@
 #include "mt2kd/resampler.h"
 #include "mt2kd/speaker_store.h"
 #include "mt2kd/tag_aggregator.h"
+#include "mt2kd/wav_reader.h"
 
 namespace {
 
@@ -86,6 +90,10 @@ int TestResampler() {
   for (size_t at = 0; at < x.size(); at += 777) pieces.Accept(x.data() + at, std::min<size_t>(777, x.size() - at), &b);
   pieces.Flush(&b);
   CHECK(a.size() == 16000 && a == b);  // length follows the rate, and splitting changes nothing
+  // a rate from a broken header must not become a filter bank of 10^11 taps
+  CHECK(Throws([] { mt2kd::Resampler r(2147483647, 16000); }));
+  CHECK(Throws([] { mt2kd::Resampler r(1, 16000); }));
+  mt2kd::Resampler edge(191999, 16000);  // the worst pair in range (no common factor) still fits
   double err = 0;
   for (int i = 100; i < 15900; ++i) err = std::max(err, std::fabs(a[i] - 0.5 * std::sin(2 * M_PI * 440.0 * i / out_rate)));
   CHECK(err < 1e-2);
@@ -107,6 +115,23 @@ int TestSpeakerStore() {
   store.Save(path);
   auto loaded = mt2kd::SpeakerStore::Load(path);
   CHECK(loaded.Names() == store.Names() && loaded.NumUtterances("ann") == 2);
+  // names: UTF-8 without control characters
+  CHECK(Throws([&] { store.Enroll("tab\there", {1, 0, 0}); }));
+  CHECK(Throws([&] { store.Enroll("bad\xff", {1, 0, 0}); }));
+  CHECK(Throws([&] { store.Enroll("\xed\xa0\x80", {1, 0, 0}); }));  // a UTF-16 surrogate, encoded
+  CHECK(mt2kd::SpeakerNameProblem("Zo\xc3\xab").empty());
+  CHECK(mt2kd::QuotedName("a\tb\xff") == "'a\\x09b\\xff'");
+  // the file keeps its mode when replaced; a new file gets the given one
+  ::chmod(path.c_str(), 0640);
+  store.Save(path);
+  struct stat st;
+  CHECK(::stat(path.c_str(), &st) == 0 && (st.st_mode & 07777) == 0640);
+  std::remove(path.c_str());
+  store.Save(path);
+  CHECK(::stat(path.c_str(), &st) == 0 && (st.st_mode & 07777) == 0600);
+  std::ofstream(path + ".tmp-999999999") << "left by a writer that is gone";
+  store.Save(path);
+  CHECK(!std::ifstream(path + ".tmp-999999999").good());
   std::ofstream(path) << "{ not json";
   CHECK(Throws([&] { mt2kd::SpeakerStore::Load(path); }));
   std::ofstream(path) << R"({"format": "something-else"})";
@@ -124,13 +149,48 @@ int TestModelInfo() {
   } catch (const std::invalid_argument &e) {
     CHECK(std::string(e.what()).find("m.json") == 0);  // errors name the file
   }
+  // a document that contradicts itself is refused before anything is sized from it
+  auto doc = [](int frames, int tokens, int labels) {
+    std::string toks, labs;
+    for (int i = 0; i < tokens; ++i) toks += std::string(i ? "," : "") + "\"t" + std::to_string(i) + "\"";
+    for (int i = 0; i < labels; ++i) labs += std::string(i ? "," : "") + R"({"mid": "m", "name": "l"})";
+    return R"({"format": "mt2kd-edge-model", "format_version": 1, "tokens": [)" + toks + R"(], "labels": [)" + labs +
+           R"(], "streaming_spec": {"sample_rate": 16000, "chunk_samples": 1280, "frames_per_chunk": )" +
+           std::to_string(frames) + R"(, "frame_shift_ms": 40, "input": {"name": "samples", "shape": [1280]},
+           "outputs": [{"name": "ctc_log_probs", "shape": [2, 3]}, {"name": "tag_probs", "shape": [2, 2]},
+                       {"name": "speaker_embedding", "shape": [4]}],
+           "states": [{"name": "s", "shape": [5]}]}})";
+  };
+  const auto info = mt2kd::ModelInfo::FromJson(doc(2, 3, 2), "m.json");
+  CHECK(info.chunk_samples == 1280 && info.input_name == "samples" && info.where == "m.json");
+  CHECK(Throws([&] { mt2kd::ModelInfo::FromJson(doc(0, 3, 2), "m.json"); }));  // was a division by zero
+  CHECK(Throws([&] { mt2kd::ModelInfo::FromJson(doc(2, 2, 2), "m.json"); }));  // a token short of the CTC width
+  CHECK(Throws([&] { mt2kd::ModelInfo::FromJson(doc(2, 3, 7), "m.json"); }));  // labels past the tag width
+  return 0;
+}
+
+int TestWavReader() {
+  auto write = [](const std::string &path, uint32_t rate) {
+    std::ofstream f(path, std::ios::binary);
+    auto u32 = [&](uint32_t v) { f.write(reinterpret_cast<const char *>(&v), 4); };
+    auto u16 = [&](uint16_t v) { f.write(reinterpret_cast<const char *>(&v), 2); };
+    f.write("RIFF", 4), u32(36 + 4), f.write("WAVEfmt ", 8), u32(16), u16(1), u16(1), u32(rate), u32(rate * 2), u16(2),
+        u16(16), f.write("data", 4), u32(4), u32(0);
+  };
+  write("test_rate.wav", 16000);
+  CHECK(mt2kd::ReadWav("test_rate.wav").sample_rate == 16000 && mt2kd::ReadWav("test_rate.wav").samples.size() == 2);
+  for (uint32_t bad : {0u, 1u, 3999u, 192001u, 2147483647u}) {
+    write("test_rate.wav", bad);
+    CHECK(Throws([] { mt2kd::ReadWav("test_rate.wav"); }));
+  }
+  std::remove("test_rate.wav");
   return 0;
 }
 
 }  // namespace
 
 int main() {
-  if (TestCtc() || TestTagging() || TestResampler() || TestSpeakerStore() || TestModelInfo()) return 1;
+  if (TestCtc() || TestTagging() || TestResampler() || TestSpeakerStore() || TestModelInfo() || TestWavReader()) return 1;
   std::puts("test_runtime_units: all checks passed");
   return 0;
 }

@@ -15,7 +15,7 @@
 namespace mt2kd {
 
 struct ChunkerConfig {
-  int sample_rate = 16000;     // Hz the model expects; other rates are refused (no resampler yet)
+  int sample_rate = 16000;     // Hz the model expects; other rates are refused (Stream resamples them)
   int chunk_samples = 5120;    // samples per model step (320 ms at 16 kHz)
   float max_abs_sample = 2.0f; // larger magnitudes mean int16-scaled floats: refuse them
 
@@ -36,7 +36,10 @@ class Chunker {
   void AcceptFloat(int sample_rate, const float *samples, std::size_t n);
   // Throws std::invalid_argument if any sample is NaN/Inf or larger than max_abs in magnitude.
   // Shared by AcceptFloat and by callers that must validate before transforming (resampling).
-  static void CheckSamples(const float *samples, std::size_t n, float max_abs);
+  // The message counts from `first_index` (the samples already in the stream) and, when
+  // sample_rate > 0, gives the time too: "sample 48123 (3.008 s)", not the index in this piece.
+  static void CheckSamples(const float *samples, std::size_t n, float max_abs, std::int64_t first_index = 0,
+                           int sample_rate = 0);
   // Appends int16 PCM, scaled by 1/32768 to [-1, 1).
   void AcceptInt16(int sample_rate, const int16_t *samples, std::size_t n);
   // No more audio: the buffered tail (if any) is zero-padded to a whole chunk.
@@ -45,6 +48,10 @@ class Chunker {
   bool IsReady() const;            // a whole chunk is buffered
   bool IsFinished() const;         // InputFinished() was called
   std::vector<float> PopChunk();   // throws std::logic_error if !IsReady()
+  // PopChunk in two halves, so a caller can leave the chunk in place until its work succeeded
+  // (a failed model step must not lose audio). Both throw std::logic_error if !IsReady().
+  std::vector<float> PeekChunk() const;
+  void DropChunk();
   void Reset();                    // forget everything; ready for a new stream
 
   std::int64_t NumSamplesAccepted() const;  // real samples, padding excluded

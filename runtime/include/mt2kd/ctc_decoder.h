@@ -13,8 +13,12 @@ struct DecodedToken {
   int64_t frame;  // encoder frame (stream-global) where the token was first emitted
 };
 
+// Prefix beam search costs beam_size x tokens_per_frame prefix copies per frame; past a few dozen
+// beams it gains nothing and a typo (100000) would run for minutes on seconds of audio.
+inline constexpr int kMaxBeamSize = 64;
+
 struct DecodingConfig {
-  int beam_size = 1;          // 1: greedy best path; >1: CTC prefix beam search
+  int beam_size = 1;          // 1: greedy best path; 2..kMaxBeamSize: CTC prefix beam search
   int tokens_per_frame = 8;   // beam search expands only this many best tokens per frame
   void Validate() const;
 };

@@ -32,6 +32,7 @@ struct EngineConfig {
   TaggingConfig tagging;
   EndpointConfig endpoint;
   bool resample = true;  // resample other input rates to the model's; false: refuse them
+  void Validate(int frame_shift_ms) const;  // throws std::invalid_argument; the Engine calls it
   std::string ToString() const;
 };
 
@@ -50,9 +51,10 @@ class Engine;
 class Stream {
  public:
   ~Stream();
-  // float32 samples in [-1, 1] (or int16) at any rate; other rates are resampled when allowed.
-  // Bad input (NaN/Inf, out-of-range floats, a changed rate, audio after InputFinished) throws
-  // std::invalid_argument and leaves the stream as it was.
+  // float32 samples in [-1, 1] (or int16) at any rate in kMinSampleRate-kMaxSampleRate; other
+  // rates than the model's are resampled when allowed. Bad input (NaN/Inf, out-of-range floats, a
+  // rate out of range or changed, audio after InputFinished) throws std::invalid_argument, naming
+  // the sample by its index in the whole stream, and leaves the stream as it was.
   void AcceptWaveform(int sample_rate, const float *samples, size_t n);
   void AcceptInt16(int sample_rate, const int16_t *samples, size_t n);
   void InputFinished();
@@ -61,7 +63,9 @@ class Stream {
   bool IsFinished() const;  // input finished and every chunk decoded
   bool IsEndpoint() const;
   AsrResult GetResult() const;
-  void Reset();  // start the next segment after an endpoint; the acoustic context is kept
+  // Start the next segment after an endpoint; the acoustic context is kept. It does not reopen a
+  // finished input: for more audio after InputFinished, create a new stream.
+  void Reset();
 
   std::vector<TagScore> TopTags() const;
   std::vector<TagEvent> ActiveTagEvents() const;
@@ -69,6 +73,7 @@ class Stream {
   std::vector<TagEvent> TakeFinishedTagEvents();
   std::vector<float> SpeakerEmbedding() const;  // of the current segment, as of the last chunk
   double ProcessedSeconds() const;              // audio decoded so far
+  double SpeechSeconds() const;                 // of the current segment, where P(Speech) >= speech_threshold
   int64_t NumChunksDecoded() const { return chunks_decoded_; }
 
  private:
@@ -87,6 +92,7 @@ class Stream {
   std::vector<float> embedding_;
   int64_t frames_ = 0, segment_start_frame_ = 0, trailing_silence_frames_ = 0, chunks_decoded_ = 0;
   int64_t speech_frames_ = 0;  // frames of this segment the tagger heard speech in
+  int64_t input_samples_ = 0;  // accepted so far at the caller's rate (positions in error messages)
   int64_t real_frames_ = 0;  // frames that hold real audio (the rest of the last chunk is padding)
   int segment_ = 0;
   bool endpoint_ = false;
@@ -102,9 +108,15 @@ struct DecodeTiming {
 
 class Engine {
  public:
+  // Validates the config, then runs one step of the model on silence and checks what comes back
+  // against the metadata (tensor count and shapes, finite values). A model whose metadata does
+  // not describe it, or whose weights are corrupt, is refused here with std::invalid_argument
+  // naming the file, not mid-stream.
   Engine(std::shared_ptr<Backend> backend, const EngineConfig &config);
   std::unique_ptr<Stream> CreateStream() const;
-  // Decodes one chunk of every ready stream, batched as far as the backend allows.
+  // Decodes one chunk of every ready stream, batched as far as the backend allows. A step that
+  // fails (the backend throws, or returns wrong shapes or NaN/Inf: std::runtime_error naming the
+  // file) changes nothing in the streams of its batch: retrying decodes the same chunks.
   void DecodeStreams(const std::vector<Stream *> &streams) const;
   const ModelInfo &Info() const { return backend_->Info(); }
   const EngineConfig &Config() const { return config_; }
@@ -113,6 +125,10 @@ class Engine {
 
  private:
   friend class Stream;
+  // Throws `Error` naming the model file unless `result` is what the metadata promises for `batch`.
+  template <typename Error>
+  void CheckStep(const StepResult &result, int batch) const;
+
   std::shared_ptr<Backend> backend_;
   EngineConfig config_;
   int ctc_index_, tag_index_, speaker_index_, speech_label_;

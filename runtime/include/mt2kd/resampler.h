@@ -11,6 +11,8 @@ namespace mt2kd {
 class Resampler {
  public:
   // zero_crossings sets the filter length (quality); the cutoff is 0.95 x the lower Nyquist.
+  // Throws std::invalid_argument for a rate outside kMinSampleRate-kMaxSampleRate (model_info.h)
+  // or a filter bank over its memory bound.
   Resampler(int in_rate, int out_rate, int zero_crossings = 8);
   void Accept(const float *x, size_t n, std::vector<float> *out);
   void Flush(std::vector<float> *out);  // the input ended: zero-pad to release the tail

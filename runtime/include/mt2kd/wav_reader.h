@@ -11,7 +11,8 @@ struct WavData {
   std::vector<float> samples;  // mono, in [-1, 1]
 };
 
-// Throws std::invalid_argument naming the file if it is missing or not a supported WAV.
+// Throws std::invalid_argument naming the file if it is missing, not a supported WAV, truncated,
+// or its header's rate is outside kMinSampleRate-kMaxSampleRate (model_info.h).
 WavData ReadWav(const std::string &path);
 
 }  // namespace mt2kd
