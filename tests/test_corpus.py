@@ -79,20 +79,47 @@ def test_speech_has_transcripts_and_speakers_in_the_asr_alphabet(corpus):
             assert s.text and set(s.text) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZ' ") and s.speaker
 
 
-def test_heldout_speakers_never_train_and_include_two_real_persons_with_all_variants(corpus):
-    from train.data.presets import PRESETS
-    from train.data.voices import HELDOUT_PERSONS
+def test_heldout_speakers_never_train_and_use_voices_and_settings_no_training_speaker_uses(corpus):
+    from train.data.voices import HELDOUT_KOKORO_VOICE, HELDOUT_PERSONS
 
-    train = {s.speaker for s in sups(corpus, "speech", "train")}
+    train_sups, test = sups(corpus, "speech", "train"), sups(corpus, "speech", "test")
+    train = {s.speaker for s in train_sups}
     dev = {s.speaker for s in sups(corpus, "speech", "dev")}
-    test = sups(corpus, "speech", "test")
     assert train and not train & {s.speaker for s in test}
     assert dev <= train  # dev: seen voices, unseen sentences
-    assert not {s.custom["person"] for s in sups(corpus, "speech", "train")} & set(HELDOUT_PERSONS)
-    for person in HELDOUT_PERSONS:
-        variants = {s.speaker for s in test if s.custom["person"] == person}
-        voices = {s.custom["voice"] for s in test if s.custom["person"] == person}
-        assert len(variants) == len(voices) * PRESETS["ci"].pitch_variants
+    assert not {s.custom["person"] for s in train_sups} & set(HELDOUT_PERSONS)
+    assert {s.custom["person"] for s in test} & set(HELDOUT_PERSONS)
+    for s in train_sups:  # the held-out Kokoro pack is never in a training blend
+        assert HELDOUT_KOKORO_VOICE not in s.custom["blend"]
+    for s in test:
+        if s.custom["system"] == "kokoro":
+            assert s.custom["blend"][HELDOUT_KOKORO_VOICE] >= 0.5
+    settings = lambda ss, system: {(s.custom["pitch"], s.custom["formant"]) for s in ss if s.custom["system"] == system}
+    for system in ("hibari", "kokoro"):
+        assert settings(test, system) and not settings(test, system) & settings(train_sups, system)
+
+
+def test_new_voices_blends_and_the_transcript_check(corpus):
+    train = sups(corpus, "speech", "train")
+    families = {s.custom["family"] for s in train}
+    assert {"neural", "recorded"} <= families
+    assert {"hibari", "kokoro"} <= {s.custom["system"] for s in train}
+    assert any(len(s.custom["blend"]) >= 2 and abs(sum(s.custom["blend"].values()) - 1) < 0.01
+               for s in train if s.custom["system"] == "kokoro")
+    # ci checks every utterance: each kept one has a teacher WER within the limit; dropped ones have no audio
+    from train.data.transcript_check import MAX_UTTERANCE_WER
+
+    kept = {s.id for split in SPLITS["speech"] for s in sups(corpus, "speech", split)}
+    for s in train:
+        assert s.custom["teacher_wer"] <= MAX_UTTERANCE_WER
+    dropped = [json.loads(p.read_text()) for p in (corpus / "audio" / "speech").rglob("*.json")]
+    dropped = [m for m in dropped if m.get("dropped")]
+    assert dropped, "the ci preset should exercise the filter (espeak voices Whisper cannot read)"
+    for m in dropped:
+        assert m["id"] not in kept and "WER" in m["dropped"] and m["check"]["wer"] > MAX_UTTERANCE_WER
+    stats = json.loads((corpus / "stats.json").read_text())
+    assert stats["transcript_check"]["kokoro"]["checked"] > 0
+    assert set(stats["speech"]["train"]["hours_by_family"]) == families
 
 
 def test_heldout_sentences_never_appear_in_training(corpus):
@@ -137,7 +164,7 @@ def test_labels_csv_is_what_sherpa_onnx_audio_tagging_reads(corpus):
     text = (corpus / "labels.csv").read_text()
     rows = list(csv.reader(text.splitlines()))
     assert rows[0] == ["index", "mid", "display_name"]
-    assert len(rows) - 1 == len(CLASSES) == 24
+    assert len(rows) - 1 == len(CLASSES) == 48
     for i, (row, line) in enumerate(zip(rows[1:], text.splitlines()[1:])):
         assert row[0] == str(i) and row[1].startswith("/m/") and row[2] == CLASSES[i].name
         assert line.endswith(f'"{CLASSES[i].name}"')  # the name is quoted even without a comma in it
@@ -171,7 +198,8 @@ def test_resume_rebuilds_only_missing_items_identically(corpus, tmp_path):
     copy = tmp_path / "ci"
     shutil.copytree(corpus, copy)
     audio = copy / "audio"
-    victims = [sorted((audio / "speech" / "train").glob("*.json"))[1], sorted((audio / "events" / "test").glob("ev-*.json"))[0],
+    victims = [sorted((audio / "speech" / "train").glob("*.flac"))[1].with_suffix(".json"),
+               sorted((audio / "events" / "test").glob("ev-*.json"))[0],
                sorted((audio / "events" / "train").glob("mix-*.json"))[0]]
     before = {v: (v.read_text(), sf.read(v.with_suffix(".flac"))[0]) for v in victims}
     kept = next(f for f in sorted(audio.rglob("*.flac")) if f.with_suffix(".json") not in before)

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from train.teachers.base import TargetKind, TargetSpec, Teacher, fit_frames
+from train.data.events import CLASSES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -147,7 +148,7 @@ def test_at_teacher_tiny_config_loss_falls_and_scores(tiny_tagger, ci_corpus) ->
     teacher = SingleTaskTeacher(path)
     probs = teacher(np.random.default_rng(0).standard_normal(20000).astype(np.float32) * 0.1)
     teacher.spec.check(probs, 20000)
-    assert teacher.spec.kind is TargetKind.CLIP_PROBS and teacher.spec.dim == 24
+    assert teacher.spec.kind is TargetKind.CLIP_PROBS and teacher.spec.dim == len(CLASSES)
 
 
 def test_in_project_ctc_teacher_trains_and_resumes(ci_corpus, tmp_path) -> None:
@@ -190,7 +191,7 @@ def test_cache_round_trip_and_resume(ci_corpus, tiny_tagger, tmp_path) -> None:
     assert len(ds) == 10 and [s.name for s in ds.specs] == ["whisper", "tagger", "speaker"]
     batch = ds.collate_fn([ds[0], ds[1], ds[2]])
     n = batch["num_samples"]
-    assert batch["whisper"].shape[2] == 384 and batch["tagger"].shape == (3, 24) and batch["speaker"].shape == (3, 256)
+    assert batch["whisper"].shape[2] == 384 and batch["tagger"].shape == (3, len(CLASSES)) and batch["speaker"].shape == (3, 256)
     assert batch["whisper_lens"].tolist() == [int(np.ceil(int(k) / 320)) for k in n]
     # the cache holds what the teachers say
     teachers = build_teachers(setup)

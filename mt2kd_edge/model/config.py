@@ -29,12 +29,12 @@ class ModelConfig:
     dropout: float = 0.0  # residual dropout only; mask generation costs a lot on CPU
     # --- task heads ---
     vocab_size: int = 256  # CTC output units (index 0 is the blank)
-    num_tag_classes: int = 24  # audio-tagging classes
+    num_tag_classes: int = 48  # audio-tagging classes (train/data/events.py CLASSES)
     speaker_embed_dim: int = 192
     # --- stage-1 distillation heads (teacher dimensions) ---
     kd_asr_teacher_dim: int = 384  # Whisper tiny.en encoder width, 50 Hz frames
     kd_asr_shift_frames: int = 1  # student frame t predicts teacher frames of student frame t - shift
-    kd_tag_teacher_classes: int = 24  # classes of the audio-tagging teacher
+    kd_tag_teacher_classes: int = 48  # classes of the audio-tagging teacher (a stage-1 cache sets it)
     kd_spk_teacher_dim: int = 256  # resemblyzer embedding width
 
     def __post_init__(self) -> None:

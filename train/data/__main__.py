@@ -16,7 +16,7 @@ what it builds (all 16 kHz mono FLAC, with lhotse manifests under OUT/manifests)
       train: training speakers x training sentences; dev: training speakers x held-out sentences;
       test: held-out speakers (incl. every pitch variant of two real voices) x held-out sentences.
   events_{recordings,supervisions,cuts}_{train,test}.jsonl.gz
-      24 sound-event classes (labels in supervision custom["labels"]), single clips and
+      48 sound-event classes (labels in supervision custom["labels"]), single clips and
       multi-label mixtures; test clips use source files no training clip uses.
   pool_cuts_train.jsonl.gz   every training recording without labels (stage-1 distillation)
   labels.csv                 class list for sherpa-onnx AudioTagging: index,mid,"display name"

@@ -17,11 +17,13 @@ from mt2kd_edge.fileio import atomic_write
 from . import deps
 from .events import find_real_sources
 from .manifests import load_sidecars, write_labels_csv, write_manifests, write_pool, write_trials
-from .plan import plan_events, plan_mixtures, plan_speech, split_sentences
+from .plan import background_sources, plan_events, plan_mixtures, plan_speech, plan_hash_order, split_real_sources, split_sentences
 from .presets import CorpusPreset
-from .render import is_done, render_item
+from .real_dev import build_real_dev
+from .render import BACKGROUNDS_FILE, is_done, read_sidecar, render_item
 from .stats import compute_stats, write_stats
-from .text import read_fortune_sentences
+from .text import read_corpus_sentences
+from .transcript_check import MAX_SPEAKER_WER
 from .voices import make_speakers
 
 DEFAULT_CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mt2kd-edge" / "corpus-sources"
@@ -55,28 +57,65 @@ def ensure_dependencies(preset: CorpusPreset, cache_dir: Path) -> dict[str, Path
 def make_plan(preset: CorpusPreset, seed: int, extracted: dict[str, Path]) -> tuple[list[dict], list[dict], list[dict]]:
     # One generator per planning step, so changing one preset field leaves the others' draws alone.
     rngs = [np.random.default_rng([seed, i]) for i in range(5)]
-    sentences = read_fortune_sentences()
+    sentences = read_corpus_sentences()
     by_split = split_sentences(sentences, preset.heldout_sentences, rngs[0])
-    speakers = make_speakers(preset.espeak_train_speakers, preset.espeak_heldout_speakers, preset.pitch_variants, rngs[1])
-    if len({s.speaker_id for s in speakers}) != len(speakers):
-        raise RuntimeError("speaker ids collide")
+    speakers = make_speakers(preset, rngs[1])
+    split_sources = split_real_sources(find_real_sources(extracted))
     speech = plan_speech(preset, speakers, sentences, by_split, seed, rngs[2])
-    events = plan_events(preset, find_real_sources(extracted), speech, seed, rngs[3])
+    events = plan_events(preset, split_sources, speech, seed, rngs[3])
     mixtures = plan_mixtures(preset, events, speech, seed, rngs[4])
-    return speech, events, mixtures
+    return speech, events, mixtures, background_sources(split_sources)
 
 
 def render_all(items: list[dict], out_dir: Path, workers: int, desc: str) -> int:
-    """Render the items not yet complete, on ``workers`` processes. Returns how many were rendered."""
-    todo = [it for it in items if not is_done(out_dir, it)]
+    """Render the items not yet complete, on ``workers`` processes. Returns how many were rendered.
+
+    Items go out in a fixed shuffled order, so every voice family progresses together and an
+    interrupted build holds a bit of everything."""
+    todo = plan_hash_order([it for it in items if not is_done(out_dir, it)])
     if not todo:
         return 0
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(render_item, it, str(out_dir)) for it in todo]
-        for fut in tqdm(as_completed(futures), total=len(futures), desc=desc, unit="item",
+        for fut in tqdm(as_completed(futures), total=len(items), desc=desc, unit="item",
                         initial=len(items) - len(todo), dynamic_ncols=True):
             fut.result()  # re-raises a worker's error with the item id in it
     return len(todo)
+
+
+def judge_speakers(out_dir: Path, speech: list[dict]) -> dict[str, dict]:
+    """speaker id -> {"audition_wer", "kept"}: a speaker whose auditions Whisper cannot read is dropped.
+
+    The audition WER is over all audition words together, so one short sentence with one slip
+    (4 words, WER 0.25) does not sink a speaker on its own."""
+    errors: dict[str, list[float]] = {}
+    for item in speech:
+        if item["audition"]:
+            words = len(item["text"].split())
+            tally = errors.setdefault(item["speaker"]["speaker_id"], [0.0, 0])
+            tally[0] += read_sidecar(out_dir, item)["check"]["wer"] * words
+            tally[1] += words
+    return {spk: {"audition_wer": round(e / n, 4), "kept": bool(e / n <= MAX_SPEAKER_WER)}
+            for spk, (e, n) in sorted(errors.items())}
+
+
+class PartTimes:
+    """Seconds and items rendered per part of the build, summed over every run that resumed it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.parts: dict[str, dict] = json.loads(path.read_text()) if path.exists() else {}
+
+    def run(self, name: str, items: list[dict], out_dir: Path, workers: int) -> int:
+        start = time.monotonic()
+        rendered = render_all(items, out_dir, workers, name)
+        part = self.parts.setdefault(name, {"seconds": 0.0, "rendered_items": 0})
+        part["seconds"] = round(part["seconds"] + time.monotonic() - start, 1)
+        part["rendered_items"] += rendered
+        part["items"] = len(items)
+        with atomic_write(self.path, "w") as f:
+            json.dump(self.parts, f, indent=2)
+        return rendered
 
 
 def build(preset: CorpusPreset, out_dir: Path, seed: int = 0, workers: int = 2,
@@ -85,14 +124,23 @@ def build(preset: CorpusPreset, out_dir: Path, seed: int = 0, workers: int = 2,
     out_dir = out_dir.resolve()
     check_out_dir(out_dir)
     extracted = ensure_dependencies(preset, cache_dir)
-    speech, events, mixtures = make_plan(preset, seed, extracted)
+    speech, events, mixtures, backgrounds = make_plan(preset, seed, extracted)
+    with atomic_write(out_dir / BACKGROUNDS_FILE, "w") as f:  # read by the speech workers
+        json.dump(backgrounds, f, indent=1)
+    times = PartTimes(out_dir / "build_times.json")
     start = time.monotonic()
-    rendered = render_all(speech, out_dir, workers, "speech")
-    rendered += render_all(events, out_dir, workers, "event clips")  # some read rendered speech
-    rendered += render_all(mixtures, out_dir, workers, "mixtures")  # read both
+    # 1. every speaker's auditions; 2. the rest of the speakers Whisper can read; 3. events; 4. mixtures
+    rendered = times.run("speech auditions", [it for it in speech if it["audition"]], out_dir, workers)
+    verdicts = judge_speakers(out_dir, speech)
+    planned_speech = speech
+    speech = [it for it in speech if verdicts.get(it["speaker"]["speaker_id"], {"kept": True})["kept"]]
+    rendered += times.run("speech", [it for it in speech if not it["audition"]], out_dir, workers)
+    rendered += times.run("event clips", events, out_dir, workers)  # some read rendered speech
+    rendered += times.run("mixtures", mixtures, out_dir, workers)  # read both
     render_s = time.monotonic() - start
 
-    speech_meta = {s: load_sidecars(out_dir, [it for it in speech if it["split"] == s]) for s in ("train", "dev", "test")}
+    kept = [it for it in speech if not read_sidecar(out_dir, it).get("dropped")]
+    speech_meta = {s: load_sidecars(out_dir, [it for it in kept if it["split"] == s]) for s in ("train", "dev", "test")}
     event_meta = {s: load_sidecars(out_dir, [it for it in events + mixtures if it["split"] == s]) for s in ("train", "test")}
     for split, metas in speech_meta.items():
         write_manifests(out_dir, "speech", split, metas)
@@ -102,10 +150,14 @@ def build(preset: CorpusPreset, out_dir: Path, seed: int = 0, workers: int = 2,
     write_labels_csv(out_dir / "labels.csv")
     trials = write_trials(out_dir / "sv_trials.txt", speech_meta["test"], preset.sv_trials, seed)
 
+    real_dev = build_real_dev(out_dir, cache_dir)  # recorded speech, evaluation only (split realdev)
+
     build_info = {"preset": preset.name, "seed": seed, "workers": workers, "render_seconds": round(render_s, 1),
                   "rendered_items": rendered, "config": asdict(preset)}
-    stats = compute_stats(speech_meta, event_meta, build_info)
+    checked = [meta for it in planned_speech if it["check"] and (meta := read_sidecar(out_dir, it))]
+    stats = compute_stats(speech_meta, event_meta, build_info, checks=checked, verdicts=verdicts, parts=times.parts)
     stats["sv_trials"] = trials
+    stats["realdev"] = {k: v for k, v in real_dev.items() if k not in ("manifests", "dropped")}
     write_stats(out_dir, stats)
     with atomic_write(out_dir / "build.json", "w") as f:
         json.dump({k: v for k, v in build_info.items() if k not in ("render_seconds", "rendered_items")}, f, indent=2)

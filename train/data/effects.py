@@ -6,13 +6,18 @@ Every function takes its randomness from the ``rng`` it is given, so an item's s
 
 from __future__ import annotations
 
+import subprocess
+import tempfile
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 from scipy.signal import butter, fftconvolve, resample_poly, sosfilt
 
 SAMPLE_RATE = 16000
-TELEPHONE_RATE = 8000  # narrow-band telephone: 300-3400 Hz, 8 kHz, 8-bit mu-law
+TELEPHONE_RATE = 8000  # narrow-band telephone: 300-3400 Hz at 8 kHz, then a codec
+TELEPHONE_CODECS = ("mulaw", "gsm", "opus")
 PEAK_LIMIT = 0.99  # nothing written clips
 
 
@@ -78,16 +83,66 @@ def change_speed(x: np.ndarray, factor: float) -> np.ndarray:
     return resample_poly(x, ratio.denominator, ratio.numerator).astype(np.float32)
 
 
-def telephone(x: np.ndarray) -> np.ndarray:
-    """Narrow-band telephone: band-pass 300-3400 Hz, down to 8 kHz, 8-bit mu-law, back up to 16 kHz."""
+def _mulaw(x: np.ndarray) -> np.ndarray:
+    """8-bit mu-law quantisation (G.711), in numpy."""
+    peak = np.abs(x).max(initial=0.0) + 1e-9
+    mu = 255.0
+    companded = np.sign(x / peak) * np.log1p(mu * np.abs(x / peak)) / np.log1p(mu)
+    quantised = np.round(companded * 127) / 127
+    return np.sign(quantised) * np.expm1(np.abs(quantised) * np.log1p(mu)) / mu * peak
+
+
+def _external_codec(x: np.ndarray, codec: str, bitrate_kbps: int) -> np.ndarray:
+    """A round trip through GSM 06.10 (sox) or Opus (opus-tools) at 8 kHz; deterministic encoders."""
+    peak = np.abs(x).max(initial=0.0) + 1e-9
+    with tempfile.TemporaryDirectory(prefix="mt2kd-codec-") as tmp:
+        wav, coded, back = Path(tmp) / "in.wav", Path(tmp) / "coded", Path(tmp) / "out.wav"
+        sf.write(wav, x / peak * 0.9, TELEPHONE_RATE, subtype="PCM_16")
+        if codec == "gsm":
+            coded = coded.with_suffix(".gsm")
+            cmds = [["sox", "-D", "-q", str(wav), str(coded)], ["sox", "-D", "-q", str(coded), str(back)]]
+        else:
+            coded = coded.with_suffix(".opus")
+            cmds = [["opusenc", "--quiet", "--bitrate", str(bitrate_kbps), "--framesize", "20", str(wav), str(coded)],
+                    ["opusdec", "--quiet", "--rate", str(TELEPHONE_RATE), str(coded), str(back)]]
+        for cmd in cmds:
+            subprocess.run(cmd, check=True, capture_output=True)
+        y, _ = sf.read(back, dtype="float32")
+    # opusdec drops the encoder's pre-skip itself; a codec frame of padding may remain at the end
+    y = to_mono(y)[: len(x)]
+    return np.pad(y, (0, len(x) - len(y))) * (peak / 0.9)
+
+
+def telephone(x: np.ndarray, codec: str = "mulaw", bitrate_kbps: int = 12) -> np.ndarray:
+    """Narrow-band telephone: band-pass 300-3400 Hz, down to 8 kHz, a codec, back up to 16 kHz."""
+    if codec not in TELEPHONE_CODECS:
+        raise ValueError(f"codec must be one of {TELEPHONE_CODECS}, got {codec!r}")
     band = sosfilt(butter(4, (300, 3400), btype="band", fs=SAMPLE_RATE, output="sos"), x)
     narrow = resample(band, SAMPLE_RATE, TELEPHONE_RATE)
-    peak = np.abs(narrow).max(initial=0.0) + 1e-9
-    mu = 255.0
-    companded = np.sign(narrow / peak) * np.log1p(mu * np.abs(narrow / peak)) / np.log1p(mu)
-    quantised = np.round(companded * 127) / 127
-    expanded = np.sign(quantised) * np.expm1(np.abs(quantised) * np.log1p(mu)) / mu * peak
-    return resample(expanded, TELEPHONE_RATE, SAMPLE_RATE)[: len(x)]
+    coded = _mulaw(narrow) if codec == "mulaw" else _external_codec(narrow, codec, bitrate_kbps)
+    return resample(coded, TELEPHONE_RATE, SAMPLE_RATE)[: len(x)]
+
+
+def clip_hard(x: np.ndarray, overdrive_db: float) -> np.ndarray:
+    """An overdriven input stage: the signal is driven ``overdrive_db`` past full scale and clipped."""
+    peak = np.abs(x).max(initial=0.0) + 1e-9
+    return np.clip(x / peak * 10 ** (overdrive_db / 20), -1.0, 1.0).astype(np.float32) * peak
+
+
+def loudness_drift(x: np.ndarray, depth_db: float, rng: np.random.Generator) -> np.ndarray:
+    """A talker moving or turning: a smooth random gain curve of +-``depth_db`` over the clip."""
+    knots = rng.uniform(-depth_db, depth_db, size=max(2, len(x) // SAMPLE_RATE + 2))
+    curve = np.interp(np.linspace(0, len(knots) - 1, len(x)), np.arange(len(knots)), knots)
+    return (x * 10 ** (curve / 20)).astype(np.float32)
+
+
+def loop_to(x: np.ndarray, num_samples: int, rng: np.random.Generator) -> np.ndarray:
+    """``x`` repeated (from a random start) to ``num_samples``: a background under a longer clip."""
+    if len(x) == 0:
+        return np.zeros(num_samples, np.float32)
+    start = int(rng.integers(len(x)))
+    reps = -(-(num_samples + start) // len(x))
+    return np.tile(x, reps)[start: start + num_samples].astype(np.float32)
 
 
 def microphone_colour(x: np.ndarray, highpass_hz: float, lowpass_hz: float) -> np.ndarray:
@@ -124,25 +179,42 @@ def reverberate(x: np.ndarray, rir: np.ndarray) -> np.ndarray:
 
 
 def random_channel(x: np.ndarray, rng: np.random.Generator, p_room: float, p_noise: float, p_mic: float,
-                   p_telephone: float, snr_db: tuple[float, float], noise_colours: tuple[str, ...]) -> tuple[np.ndarray, dict]:
-    """Apply a random chain room -> microphone -> noise -> telephone, each with its own probability.
+                   p_telephone: float, snr_db: tuple[float, float], noise_colours: tuple[str, ...],
+                   background: np.ndarray | None = None, p_background: float = 0.0,
+                   background_snr_db: tuple[float, float] = (0.0, 20.0), p_clip: float = 0.0,
+                   p_drift: float = 0.0, codecs: tuple[str, ...] = ("mulaw",)) -> tuple[np.ndarray, dict]:
+    """Apply a random chain room -> microphone -> background -> noise -> clipping -> telephone.
 
-    Returns the audio (level not yet set) and a dict of what was applied, for the manifests.
+    Each link has its own probability; ``background`` is a real recording (looped to fit) mixed at
+    an SNR drawn from ``background_snr_db``. Returns the audio (level not yet set) and a dict of what
+    was applied, for the manifests.
     """
     applied: dict = {}
     if rng.random() < p_room:
         rir, applied["room"] = room_impulse_response(rng)
         x = reverberate(x, rir)
+    if rng.random() < p_drift:
+        applied["drift_db"] = round(float(rng.uniform(2.0, 8.0)), 2)
+        x = loudness_drift(x, applied["drift_db"], rng)
     if rng.random() < p_mic:
         applied["mic"] = {"highpass_hz": round(float(rng.uniform(50, 250)), 1),
                           "lowpass_hz": round(float(rng.uniform(3500, 7500)), 1)}
         x = microphone_colour(x, **applied["mic"])
+    if background is not None and rng.random() < p_background:
+        snr = float(rng.uniform(*background_snr_db))
+        applied["background_snr_db"] = round(snr, 2)
+        x = mix_at_snr(x, loop_to(background, len(x), rng), snr)
     if rng.random() < p_noise:
         colour = str(rng.choice(noise_colours))
         snr = float(rng.uniform(*snr_db))
         applied["noise"] = {"colour": colour, "snr_db": round(snr, 2)}
         x = mix_at_snr(x, coloured_noise(len(x), colour, rng), snr)
+    if rng.random() < p_clip:
+        applied["clip_overdrive_db"] = round(float(rng.uniform(2.0, 12.0)), 2)
+        x = clip_hard(x, applied["clip_overdrive_db"])
     if rng.random() < p_telephone:
-        applied["telephone_8khz"] = True
-        x = telephone(x)
+        codec = str(rng.choice(codecs))
+        bitrate = int(rng.choice((8, 12, 16)))
+        applied["telephone_8khz"] = {"codec": codec, **({"bitrate_kbps": bitrate} if codec == "opus" else {})}
+        x = telephone(x, codec, bitrate)
     return x.astype(np.float32), applied

@@ -2,7 +2,8 @@
 
 Where the labels live:
 - speech: one supervision per recording with ``text`` (the normalised transcript) and ``speaker``;
-  ``custom`` holds the voice (system, person, pitch), sentence id, tempo and channel effects applied;
+  ``custom`` holds the voice (system, family, person, pitch, formant, rate, accent, blend), sentence id,
+  tempo, channel effects applied and, where Whisper base checked it, ``teacher_wer``;
 - events: one supervision per recording spanning it, with ``custom["labels"]`` (display names from
   labels.csv, several for mixtures), ``custom["events"]`` (each label's start and end in seconds),
   ``custom["sources"]`` (the files or generator seeds used) and ``custom["augment"]``.
@@ -44,9 +45,12 @@ def _supervision(meta: dict):
     duration = meta["num_samples"] / SAMPLE_RATE
     if meta["kind"] == "speech":
         spk = meta["speaker"]
-        custom = {"system": spk["system"], "voice": spk["voice"], "person": spk["person"], "pitch": spk["pitch"],
-                  "real_voice": spk["system"] != "espeak", "sentence_id": meta["sentence_id"], "tempo": meta["tempo"],
-                  "augment": meta["augment"], "seed": meta["seed"]}
+        custom = {"system": spk["system"], "family": meta["family"], "voice": spk["voice"], "person": spk["person"],
+                  "pitch": spk["pitch"], "formant": spk["formant"], "rate": spk["rate"], "accent": spk["accent"],
+                  "blend": spk["blend"], "real_voice": spk["system"] != "espeak", "sentence_id": meta["sentence_id"],
+                  "tempo": meta["tempo"], "augment": meta["augment"], "seed": meta["seed"]}
+        if "check" in meta:  # Whisper base's reading of the clean synthesis (transcript_check.py)
+            custom["teacher_wer"] = meta["check"]["wer"]
         return SupervisionSegment(id=meta["id"], recording_id=meta["id"], start=0.0, duration=duration, channel=0,
                                   text=meta["text"], speaker=spk["speaker_id"], language="English", custom=custom)
     custom = {"labels": meta["labels"], "events": meta["events"], "sources": meta["sources"],
@@ -65,7 +69,8 @@ def _cuts(recordings, supervisions=None):
                                     supervisions=by_recording.get(r.id, [])) for r in recordings)
 
 
-def _save(manifest, path: Path) -> None:
+def save_manifest(manifest, path: Path) -> None:
+    """Write a lhotse manifest atomically (a temporary name, then a rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp.jsonl.gz")
     manifest.to_file(tmp)
@@ -83,7 +88,7 @@ def write_manifests(out_dir: Path, dataset: str, split: str, metas: list[dict]) 
     paths = {}
     for name, manifest in (("recordings", recordings), ("supervisions", supervisions), ("cuts", cuts)):
         paths[name] = out_dir / "manifests" / f"{dataset}_{name}_{split}.jsonl.gz"
-        _save(manifest, paths[name])
+        save_manifest(manifest, paths[name])
     return paths
 
 
@@ -93,7 +98,7 @@ def write_pool(out_dir: Path, metas: list[dict]) -> Path:
 
     recordings = RecordingSet.from_recordings(_recording(out_dir, m) for m in sorted(metas, key=lambda m: m["id"]))
     path = out_dir / "manifests" / "pool_cuts_train.jsonl.gz"
-    _save(_cuts(recordings), path)
+    save_manifest(_cuts(recordings), path)
     return path
 
 

