@@ -82,3 +82,16 @@ def test_streaming_equivalent_matches_steps(fbank, signals):
 def test_offline_refuses_too_short_audio(fbank):
     with pytest.raises(ValueError, match="at least 200 samples"):
         fbank.offline(torch.zeros(1, 100))
+
+
+@pytest.mark.parametrize("name", ["speech", "noise", "silence"])
+def test_the_training_fft_path_equals_kaldi_too(signals, name):
+    """Training may compute features with torch.fft (`fbank.fft = True`); export keeps the matmul."""
+    x = signals[name]
+    ref = knf.OnlineFbank(knf_options())
+    ref.accept_waveform(16000, x.tolist())
+    ref.input_finished()
+    fast = KaldiFbank(80)
+    fast.fft = True
+    ours = fast.offline(torch.from_numpy(x)[None])[0].numpy()
+    np.testing.assert_allclose(ours, knf_frames(ref), atol=TOLERANCE)

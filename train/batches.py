@@ -53,33 +53,80 @@ def collate_audio(cuts, max_seconds: float) -> tuple[torch.Tensor, torch.Tensor]
 
 
 class TaskSampler:
-    """Endless shuffled batches of one task, sized by total audio seconds."""
+    """Endless shuffled batches of one task, sized by total audio seconds.
 
-    def __init__(self, cuts, batch_seconds: float, seed: int, rank: int = 0, world: int = 1) -> None:
+    ``bucket_batches`` > 1 buckets by duration: it draws that many batches' worth of shuffled cuts,
+    sorts them by duration, cuts the sorted run into batches and shuffles those. Cuts of one batch then
+    have similar lengths, so little of a batch is padding, and every cut is still seen once per pass.
+    """
+
+    def __init__(self, cuts, batch_seconds: float, seed: int, rank: int = 0, world: int = 1,
+                 bucket_batches: int = 1) -> None:
         self.cuts = [c for i, c in enumerate(sorted(cuts, key=lambda c: c.id)) if i % world == rank]
         if not self.cuts:
             raise ValueError("no training cuts for this task")
+        if bucket_batches < 1:
+            raise ValueError(f"bucket_batches must be >= 1, got {bucket_batches}")
         self.batch_seconds, self.rng, self.order, self.pos = batch_seconds, random.Random(seed + rank), [], 0
+        self.bucket_batches, self.queue = bucket_batches, []  # queue: batches (cut indices) drawn, not yet served
 
-    def next(self) -> list:
-        batch, total = [], 0.0
-        while total < self.batch_seconds or not batch:
-            if self.pos >= len(self.order):
-                self.order = list(range(len(self.cuts)))
-                self.rng.shuffle(self.order)
-                self.pos = 0
-            cut = self.cuts[self.order[self.pos]]
-            self.pos += 1
-            batch.append(cut)
-            total += cut.duration
-        return batch
+    def _pass_ended(self) -> bool:
+        return self.pos >= len(self.order)
+
+    def _draw(self) -> int:
+        if self._pass_ended():
+            self.order = list(range(len(self.cuts)))
+            self.rng.shuffle(self.order)
+            self.pos = 0
+        self.pos += 1
+        return self.order[self.pos - 1]
+
+    def _batch(self, indices) -> list[list[int]]:
+        """Consecutive runs of ``indices`` of at least batch_seconds each (a short tail joins the last)."""
+        batches, current, total = [], [], 0.0
+        for i in indices:
+            current.append(i)
+            total += self.cuts[i].duration
+            if total >= self.batch_seconds:
+                batches.append(current)
+                current, total = [], 0.0
+        if current:
+            if batches:
+                batches[-1] += current
+            else:
+                batches.append(current)
+        return batches
+
+    def next(self, max_seconds: float | None = None) -> list:
+        """The next batch; ``max_seconds`` (a curriculum) passes over longer cuts while it applies."""
+        if self.queue and max_seconds is not None:
+            self.queue = [b for b in self.queue if all(self.cuts[i].duration <= max_seconds for i in b)]
+        if not self.queue:
+            drawn, total, tries = [], 0.0, 0
+            while total < self.batch_seconds * self.bucket_batches or not drawn:
+                i = self._draw()
+                tries += 1
+                if max_seconds is not None and self.cuts[i].duration > max_seconds and tries <= 10 * len(self.cuts):
+                    continue
+                drawn.append(i)
+                total += self.cuts[drawn[-1]].duration
+                if self.bucket_batches > 1 and self._pass_ended():
+                    break  # a bucket never spans two passes: every cut once per pass
+            if self.bucket_batches > 1:
+                drawn.sort(key=lambda i: self.cuts[i].duration)
+            self.queue = self._batch(drawn)
+            if self.bucket_batches > 1:
+                self.rng.shuffle(self.queue)
+        return [self.cuts[i] for i in self.queue.pop(0)]
 
     def state_dict(self) -> dict:
-        return {"rng": self.rng.getstate(), "order": self.order, "pos": self.pos}
+        return {"rng": self.rng.getstate(), "order": list(self.order), "pos": self.pos,
+                "queue": [list(b) for b in self.queue]}
 
     def load_state_dict(self, state: dict) -> None:
         self.rng.setstate(_tupleize(state["rng"]))
         self.order, self.pos = list(state["order"]), int(state["pos"])
+        self.queue = [list(b) for b in state.get("queue", [])]
 
 
 def _tupleize(x):

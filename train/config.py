@@ -31,6 +31,13 @@ class TrainConfig:
     grad_clip: float = 5.0
     batch_seconds: float = 64.0  # audio seconds per batch (per process)
     max_cut_seconds: float = 8.0  # longer cuts are truncated
+    bucket_batches: int = 8  # batches' worth of cuts sorted by duration together (1: no bucketing; less padding)
+    prefetch: bool = True  # load the next batch's audio in a thread while this step computes
+    fft_frontend: bool = True  # training front-end through torch.fft (same features; export keeps the matmul)
+    spec_augment: bool = False  # SpecAugment on the features (train/augment.py)
+    speed_perturb: tuple = ()  # e.g. [0.9, 1.0, 1.1]: one factor per ASR batch
+    curriculum_steps: int = 0  # ASR cuts grow from curriculum_start_seconds to max_cut_seconds over these steps
+    curriculum_start_seconds: float = 3.0
     task_ratio: dict = field(default_factory=lambda: {"asr": 2.0, "at": 1.0, "sv": 1.0})
     loss_scales: dict = field(default_factory=lambda: {"asr": 1.0, "at": 1.0, "sv": 1.0})
     chunk_frames_choices: tuple = (2, 4, 8, 16)  # encoder frames per attention chunk, drawn per step
@@ -64,13 +71,18 @@ class TrainConfig:
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"unknown config keys {unknown}; known: {sorted(known)}")
-        if "chunk_frames_choices" in data:
-            data["chunk_frames_choices"] = tuple(data["chunk_frames_choices"])
+        for key in ("chunk_frames_choices", "speed_perturb"):
+            if key in data:
+                data[key] = tuple(data[key])
         cfg = cls(**data)
         if not cfg.encoder_lr_scale >= 0:
             raise ValueError(f"encoder_lr_scale must be >= 0, got {cfg.encoder_lr_scale!r}")
         if cfg.device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"device must be auto, cpu or cuda, got {cfg.device!r}")
+        if any(not 0.5 <= f <= 2.0 for f in cfg.speed_perturb):
+            raise ValueError(f"speed_perturb factors must be in [0.5, 2], got {cfg.speed_perturb!r}")
+        if cfg.bucket_batches < 1:
+            raise ValueError(f"bucket_batches must be >= 1, got {cfg.bucket_batches!r}")
         if cfg.stage not in ("stage1", "stage2"):
             raise ValueError(f"stage must be stage1 or stage2, got {cfg.stage!r}")
         return cfg

@@ -3,12 +3,15 @@ atomic latest/best checkpoints with resume, TensorBoard and JSONL logs, and DDP 
 
 from __future__ import annotations
 
+import copy
 import fcntl
+import functools
 import json
 import math
 import os
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import torch
@@ -17,12 +20,14 @@ from tqdm import tqdm
 from mt2kd_edge.fileio import atomic_write
 from mt2kd_edge.model import ModelConfig, MT2KDModel, load_checkpoint, save_checkpoint
 
-from .batches import TaskSampler, _tupleize
+from .augment import SpecAugment, change_speed
+from .batches import Batch, TaskSampler, _tupleize
 from .config import TrainConfig
 from .supervised import SupervisedTasks
 
 
 ENCODER_PREFIXES = ("frontend.", "encoder.")  # the shared encoder's parameters; the rest are task heads
+SPEC_AUGMENT = SpecAugment()
 
 
 class RunDirBusy(RuntimeError):
@@ -86,8 +91,8 @@ class LossModule(torch.nn.Module):
         super().__init__()
         self.model, self.heads, self.tasks = model, heads, tasks
 
-    def forward(self, batch, chunk_frames: int | None = None) -> dict[str, torch.Tensor]:
-        out = self.model(batch.audio, batch.num_samples, chunk_frames=chunk_frames)
+    def forward(self, batch, chunk_frames: int | None = None, feature_augment=None) -> dict[str, torch.Tensor]:
+        out = self.model(batch.audio, batch.num_samples, chunk_frames=chunk_frames, feature_augment=feature_augment)
         return self.tasks.loss_parts(out, batch, self.model, self.heads)
 
 
@@ -115,13 +120,17 @@ class Trainer:
             for name, p in self.model.named_parameters():
                 if name.startswith(ENCODER_PREFIXES):
                     p.requires_grad_(False)
-        self.samplers = {t: TaskSampler(self._train_cuts(t), cfg.batch_seconds, cfg.seed, self.rank, self.world)
+        self.samplers = {t: TaskSampler(self._train_cuts(t), cfg.batch_seconds, cfg.seed, self.rank, self.world,
+                                        cfg.bucket_batches)
                          for t in cfg.task_ratio if cfg.task_ratio[t] > 0}
+        self.model.frontend.fft = cfg.fft_frontend
         self.optimizer = torch.optim.AdamW(self._param_groups(), lr=cfg.lr, weight_decay=cfg.weight_decay,
                                            fused=False)
         self.step, self.best = 0, float("inf")
         self.task_rng = random.Random(cfg.seed)  # same on every rank: all ranks run the same task
         self._resume()
+        self._loader = ThreadPoolExecutor(1, thread_name_prefix="batch") if cfg.prefetch else None
+        self._pending = None  # (draw state before it, drawn step, future batch) of the next step
         self.module = LossModule(self.model, self.heads, self.tasks)
         gpu = [self.device] if self.device.type == "cuda" else None
         self.ddp = (torch.nn.parallel.DistributedDataParallel(self.module, device_ids=gpu, find_unused_parameters=True)
@@ -168,10 +177,11 @@ class Trainer:
     def _save(self, name: str) -> None:
         if not self.is_main:
             return
+        # a prefetched batch is not consumed yet: save the draw state from before it, so a resume redraws it
+        draw_state = self._pending[0] if self._pending else self._draw_state()
         extra = {"step": self.step, "best": self.best, "config": self.cfg.to_dict(),
                  "optimizer": self.optimizer.state_dict(), "heads": self.heads.state_dict(),
-                 "samplers": {t: s.state_dict() for t, s in self.samplers.items()},
-                 "task_rng": self.task_rng.getstate(), "speakers": getattr(self.tasks, "speakers", []),
+                 **draw_state, "speakers": getattr(self.tasks, "speakers", []),
                  "torch_rng": torch.get_rng_state()}
         save_checkpoint(self.out / name, self.model, extra, tokens=self.tasks.tokens(), labels=self.tasks.labels)
 
@@ -201,13 +211,59 @@ class Trainer:
     def _total(self, parts: dict[str, torch.Tensor]) -> torch.Tensor:
         return sum(self.cfg.loss_scales.get(k, 1.0) * v for k, v in parts.items())
 
-    def train_step(self) -> tuple[dict[str, float], float]:
+    def _draw_state(self) -> dict:
+        return {"samplers": {t: copy.deepcopy(s.state_dict()) for t, s in self.samplers.items()},
+                "task_rng": self.task_rng.getstate()}
+
+    def _draw(self, for_step: int) -> dict:
+        """Everything random about step ``for_step`` except the model's own: task, cuts, attention
+        chunk, speed factor, SpecAugment seed; drawn in one place, in a fixed order, so resume redraws it."""
         task = self._pick_task()
-        batch = self.tasks.make_batch(task, self.samplers[task].next(), self.cfg.max_cut_seconds).to(self.device)
-        chunk = self.task_rng.choice(self.cfg.chunk_frames_choices)
+        limit = None
+        if task == "asr" and self.cfg.curriculum_steps and for_step < self.cfg.curriculum_steps:
+            start, end = self.cfg.curriculum_start_seconds, self.cfg.max_cut_seconds
+            limit = start + (end - start) * for_step / self.cfg.curriculum_steps
+        plan = {"task": task, "cuts": self.samplers[task].next(limit),
+                "chunk": self.task_rng.choice(self.cfg.chunk_frames_choices)}
+        if task == "asr" and self.cfg.speed_perturb:
+            plan["speed"] = self.task_rng.choice(self.cfg.speed_perturb)
+        if self.cfg.spec_augment and self.cfg.stage == "stage2":
+            plan["augment_seed"] = self.task_rng.getrandbits(62)
+        return plan
+
+    def _load(self, plan: dict) -> Batch:
+        batch = self.tasks.make_batch(plan["task"], plan["cuts"], self.cfg.max_cut_seconds)
+        if plan.get("speed", 1.0) != 1.0:
+            batch.audio, batch.num_samples = change_speed(batch.audio, batch.num_samples, plan["speed"])
+        return batch
+
+    def next_batch(self) -> tuple[Batch, dict]:
+        """(batch on the device, its plan) for this step; with ``prefetch`` the next one starts loading."""
+        if self._loader is None:
+            plan = self._draw(self.step)
+            return self._load(plan).to(self.device), plan
+        if self._pending is None:
+            state, plan = self._draw_state(), self._draw(self.step)
+            self._pending = (state, plan, self._loader.submit(self._load, plan))
+        _, plan, future = self._pending
+        batch = future.result()
+        state, upcoming = self._draw_state(), self._draw(self.step + 1)
+        self._pending = (state, upcoming, self._loader.submit(self._load, upcoming))
+        return batch.to(self.device), plan
+
+    def train_step(self) -> tuple[dict[str, float], float]:
+        batch, plan = self.next_batch()
+        return self.optimise(batch, plan)
+
+    def optimise(self, batch: Batch, plan: dict) -> tuple[dict[str, float], float]:
+        """Forward, backward and one optimizer step on ``batch``."""
         for g in self.optimizer.param_groups:
             g["lr"] = lr_at(self.step, self.cfg) * g["lr_scale"]
-        parts = self.ddp(batch, chunk)
+        augment = None
+        if "augment_seed" in plan:
+            generator = torch.Generator().manual_seed(plan["augment_seed"])
+            augment = functools.partial(SPEC_AUGMENT, generator=generator)
+        parts = self.ddp(batch, plan["chunk"], augment)
         loss = self._total(parts)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -276,6 +332,9 @@ class Trainer:
             if self.step % self.cfg.save_every == 0 or self.step in (self.cfg.steps, stop):
                 self._save("latest.pt")
         bar.close()
+        if self._loader is not None:
+            self._loader.shutdown(wait=True, cancel_futures=True)
+            self._loader, self._pending = None, None
         if self.is_main and self.step >= self.cfg.steps:
             with atomic_write(self.out / "done.json", "w") as f:
                 json.dump({"step": self.step, "best": self.best}, f)

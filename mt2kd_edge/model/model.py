@@ -82,15 +82,18 @@ class MT2KDModel(nn.Module):
 
     # ---------------- whole utterances ----------------
     def forward(self, samples: torch.Tensor, num_samples: torch.Tensor | None = None,
-                chunk_frames: int | None = None) -> ModelOutput:
+                chunk_frames: int | None = None, feature_augment=None) -> ModelOutput:
         """samples (B, N) float in [-1, 1]; num_samples (B,) real lengths (default: all N).
 
         The audio is zero-padded to whole chunks, exactly as a stream's last chunk is.
+        ``feature_augment`` (training only, e.g. SpecAugment) maps the (B, T, 80) features.
         """
         b, n = samples.shape
         if num_samples is None:
             num_samples = torch.full((b,), n, dtype=torch.long, device=samples.device)
         feats = self.frontend.streaming_equivalent(samples, self.config.chunk_samples)
+        if feature_augment is not None:
+            feats = feature_augment(feats)
         enc = self.encoder.forward_full(feats, chunk_frames)
         t = torch.arange(enc.shape[1], device=enc.device)
         mask = t[None, :] < frames_for_samples(num_samples)[:, None]

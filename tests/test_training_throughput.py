@@ -1,0 +1,96 @@
+"""What makes training faster and CTC learn better: duration bucketing, prefetch, SpecAugment, speed
+perturbation, a length curriculum, and the `python -m train.bench` command that measures them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import torch
+
+from train.augment import SpecAugment, change_speed
+from train.batches import TaskSampler
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class FakeCut:
+    id: str
+    duration: float
+
+
+def cuts(n: int = 200) -> list[FakeCut]:
+    g = torch.Generator().manual_seed(0)
+    return [FakeCut(f"c{i:04d}", float(1 + 9 * torch.rand(1, generator=g))) for i in range(n)]
+
+
+def padding(batches) -> float:
+    real = sum(c.duration for b in batches for c in b)
+    padded = sum(len(b) * max(c.duration for c in b) for b in batches)
+    return 1 - real / padded
+
+
+@pytest.mark.parametrize("bucket_batches", [1, 8])
+def test_sampler_sees_every_cut_once_per_pass(bucket_batches):
+    pool = cuts()
+    sampler = TaskSampler(pool, 30.0, seed=1, bucket_batches=bucket_batches)
+    seen: list[str] = []
+    while len(seen) < len(pool):
+        seen += [c.id for c in sampler.next()]
+    assert sorted(seen[: len(pool)]) == sorted(c.id for c in pool)  # no cut twice before all are seen
+
+
+def test_bucketing_cuts_padding_and_resumes_exactly():
+    pool = cuts()
+    plain_sampler, bucketed = TaskSampler(pool, 30.0, seed=1), TaskSampler(pool, 30.0, seed=1, bucket_batches=8)
+    plain = [plain_sampler.next() for _ in range(40)]
+    buckets = [bucketed.next() for _ in range(40)]
+    assert padding(buckets) < 0.5 * padding(plain)
+    state = bucketed.state_dict()
+    ahead = [[c.id for c in bucketed.next()] for _ in range(10)]
+    again = TaskSampler(pool, 30.0, seed=1, bucket_batches=8)
+    again.load_state_dict(state)
+    assert [[c.id for c in again.next()] for _ in range(10)] == ahead
+
+
+def test_curriculum_limit_keeps_long_cuts_out():
+    sampler = TaskSampler(cuts(), 30.0, seed=2, bucket_batches=4)
+    for _ in range(10):
+        assert all(c.duration <= 4.0 for c in sampler.next(max_seconds=4.0))
+
+
+def test_spec_augment_masks_within_its_limits_and_repeats_for_a_seed():
+    feats = torch.randn(3, 500, 80)
+    aug = SpecAugment()
+    a = aug(feats, torch.Generator().manual_seed(5))
+    b = aug(feats, torch.Generator().manual_seed(5))
+    assert torch.equal(a, b) and not torch.equal(a, feats)
+    masked = (a != feats).float().mean().item()
+    assert 0.0 < masked < 0.5  # some bands and stretches, never most of the utterance
+
+
+def test_speed_perturbation_changes_length_by_the_factor():
+    audio = torch.zeros(2, 16000)
+    audio[0, :8000] = torch.randn(8000)
+    out, lengths = change_speed(audio, torch.tensor([8000, 16000]), 1.1)
+    assert abs(out.shape[1] - 16000 / 1.1) <= 1
+    assert lengths.tolist() == [round(8000 / 1.1), round(16000 / 1.1)]
+    same, n = change_speed(audio, torch.tensor([8000, 16000]), 1.0)
+    assert same is audio and n.tolist() == [8000, 16000]
+
+
+def test_train_bench_prints_side_by_side_ratios(ci_corpus, tmp_path):
+    out = tmp_path / "bench.json"
+    done = subprocess.run([sys.executable, "-m", "train.bench", "--config", "train/configs/tiny.yaml",
+                           "--corpus", str(ci_corpus), "--steps", "1", "--rounds", "1", "--warmup", "0",
+                           "--json", str(out)], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "audio-s/s" in done.stdout and "+fft" in done.stdout
+    import json
+
+    rows = json.loads(out.read_text())["variants"]
+    assert rows["before"]["vs_first"] == 1.0 and all(r["audio_s_per_s"] > 0 for r in rows.values())
