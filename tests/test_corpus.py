@@ -227,3 +227,20 @@ def test_bad_arguments_fail_clearly(tmp_path):
     assert result.returncode != 0 and "cannot write to output folder" in result.stderr
     result = run_cli("--preset", "ci", "--out", str(tmp_path / "y"), "--workers", "0")
     assert result.returncode == 2 and "--workers" in result.stderr
+
+
+def test_manifests_only_describes_a_partial_build_without_rendering(corpus, tmp_path):
+    copy = tmp_path / "ci"
+    shutil.copytree(corpus, copy)
+    speech = sorted((copy / "audio" / "speech" / "train").glob("*.flac"))
+    for flac in speech[: len(speech) // 2]:  # as if the build had stopped half way
+        flac.with_suffix(".json").unlink()
+    result = run_cli("--preset", "ci", "--out", str(copy), "--manifests-only")
+    assert result.returncode == 0, result.stderr[-4000:]
+    stats = json.loads((copy / "stats.json").read_text())
+    assert stats["build"]["complete"] is False and stats["build"]["rendered_items"] == 0
+    assert "PARTIAL" in (copy / "stats.md").read_text()
+    # what is left, less the auditions of speakers the check dropped
+    assert 0 < len(cuts(copy, "speech", "train")) <= len(speech) - len(speech) // 2
+    with_audio = [j for j in (copy / "audio" / "speech" / "train").glob("*.json") if j.with_suffix(".flac").exists()]
+    assert len(with_audio) == len(speech) - len(speech) // 2  # nothing was rendered again

@@ -47,6 +47,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR,
                         help=f"where unpacked Debian data packages are kept (default {DEFAULT_CACHE_DIR})")
+    parser.add_argument("--manifests-only", action="store_true",
+                        help="render nothing: write manifests and stats of what is rendered so far (a partial corpus)")
     args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error("--workers must be at least 1")
@@ -55,7 +57,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    stats = build(PRESETS[args.preset], args.out, seed=args.seed, workers=args.workers, cache_dir=args.cache_dir)
+    stats = build(PRESETS[args.preset], args.out, seed=args.seed, workers=args.workers, cache_dir=args.cache_dir,
+                  render=not args.manifests_only)
     print(f"built preset {args.preset} in {args.out}: {stats['total_hours']:.2f} h; see {args.out / 'stats.md'}")
     return 0
 

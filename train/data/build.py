@@ -90,7 +90,7 @@ def judge_speakers(out_dir: Path, speech: list[dict]) -> dict[str, dict]:
     (4 words, WER 0.25) does not sink a speaker on its own."""
     errors: dict[str, list[float]] = {}
     for item in speech:
-        if item["audition"]:
+        if item["audition"] and is_done(out_dir, item):
             words = len(item["text"].split())
             tally = errors.setdefault(item["speaker"]["speaker_id"], [0.0, 0])
             tally[0] += read_sidecar(out_dir, item)["check"]["wer"] * words
@@ -119,8 +119,11 @@ class PartTimes:
 
 
 def build(preset: CorpusPreset, out_dir: Path, seed: int = 0, workers: int = 2,
-          cache_dir: Path = DEFAULT_CACHE_DIR) -> dict:
-    """Build (or finish building) the corpus under ``out_dir``. Returns the statistics."""
+          cache_dir: Path = DEFAULT_CACHE_DIR, render: bool = True) -> dict:
+    """Build (or finish building) the corpus under ``out_dir``. Returns the statistics.
+
+    ``render=False`` writes manifests and stats from the items rendered so far (a partial corpus, marked
+    so in stats.json), e.g. to measure or smoke-test training while a long build is paused."""
     out_dir = out_dir.resolve()
     check_out_dir(out_dir)
     extracted = ensure_dependencies(preset, cache_dir)
@@ -130,14 +133,17 @@ def build(preset: CorpusPreset, out_dir: Path, seed: int = 0, workers: int = 2,
     times = PartTimes(out_dir / "build_times.json")
     start = time.monotonic()
     # 1. every speaker's auditions; 2. the rest of the speakers Whisper can read; 3. events; 4. mixtures
-    rendered = times.run("speech auditions", [it for it in speech if it["audition"]], out_dir, workers)
+    run = times.run if render else lambda name, items, out, workers: 0
+    rendered = run("speech auditions", [it for it in speech if it["audition"]], out_dir, workers)
     verdicts = judge_speakers(out_dir, speech)
     planned_speech = speech
     speech = [it for it in speech if verdicts.get(it["speaker"]["speaker_id"], {"kept": True})["kept"]]
-    rendered += times.run("speech", [it for it in speech if not it["audition"]], out_dir, workers)
-    rendered += times.run("event clips", events, out_dir, workers)  # some read rendered speech
-    rendered += times.run("mixtures", mixtures, out_dir, workers)  # read both
+    rendered += run("speech", [it for it in speech if not it["audition"]], out_dir, workers)
+    rendered += run("event clips", events, out_dir, workers)  # some read rendered speech
+    rendered += run("mixtures", mixtures, out_dir, workers)  # read both
     render_s = time.monotonic() - start
+    if not render:  # what is there so far
+        speech, events, mixtures = ([it for it in items if is_done(out_dir, it)] for items in (speech, events, mixtures))
 
     kept = [it for it in speech if not read_sidecar(out_dir, it).get("dropped")]
     speech_meta = {s: load_sidecars(out_dir, [it for it in kept if it["split"] == s]) for s in ("train", "dev", "test")}
@@ -153,7 +159,7 @@ def build(preset: CorpusPreset, out_dir: Path, seed: int = 0, workers: int = 2,
     real_dev = build_real_dev(out_dir, cache_dir)  # recorded speech, evaluation only (split realdev)
 
     build_info = {"preset": preset.name, "seed": seed, "workers": workers, "render_seconds": round(render_s, 1),
-                  "rendered_items": rendered, "config": asdict(preset)}
+                  "rendered_items": rendered, "complete": render, "config": asdict(preset)}
     checked = [meta for it in planned_speech if it["check"] and (meta := read_sidecar(out_dir, it))]
     stats = compute_stats(speech_meta, event_meta, build_info, checks=checked, verdicts=verdicts, parts=times.parts)
     stats["sv_trials"] = trials
