@@ -89,7 +89,7 @@ def test_train_bench_prints_side_by_side_ratios(ci_corpus, tmp_path):
                            "--corpus", str(ci_corpus), "--steps", "1", "--rounds", "1", "--warmup", "0",
                            "--json", str(out)], capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "audio-s/s" in done.stdout and "+fft" in done.stdout
+    assert "audio-s/s" in done.stdout and "+bf16" in done.stdout
     import json
 
     rows = json.loads(out.read_text())["variants"]

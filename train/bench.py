@@ -23,10 +23,10 @@ import time
 from pathlib import Path
 
 DEFAULT_VARIANTS = {
-    "before": "bucket_batches=1 prefetch=false fft_frontend=false",
-    "bucketing": "bucket_batches=8 prefetch=false fft_frontend=false",
-    "+prefetch": "bucket_batches=8 prefetch=true fft_frontend=false",
-    "+fft": "bucket_batches=8 prefetch=true fft_frontend=true",
+    "before": "bucket_batches=1 prefetch=false precision=fp32",
+    "bucketing": "bucket_batches=8 prefetch=false precision=fp32",
+    "+prefetch": "bucket_batches=8 prefetch=true precision=fp32",
+    "+bf16": "bucket_batches=8 prefetch=true precision=bf16",
 }
 
 

@@ -53,6 +53,21 @@ def pick_device(name: str) -> torch.device:
     return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
 
 
+def cpu_has_bf16() -> bool:
+    """AMX or AVX512-BF16: bf16 matmuls several times faster than fp32 (measured 6.6x on AMX here)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return " amx_bf16" in flags or " avx512_bf16" in flags
+
+
+def use_bf16(precision: str, device: torch.device) -> bool:
+    if precision != "auto":
+        return precision == "bf16"
+    return device.type == "cuda" or cpu_has_bf16()
+
+
 def distributed(device: torch.device) -> tuple[int, int]:
     """(rank, world size); joins the torchrun process group (gloo on CPU, NCCL on GPUs) when launched by it."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -87,12 +102,14 @@ class LossModule(torch.nn.Module):
     """Model + training-only heads; forward returns the named loss parts, so DDP sees exactly the
     parameters each step's loss uses (the other tasks' heads are simply unused that step)."""
 
-    def __init__(self, model: MT2KDModel, heads: torch.nn.Module, tasks) -> None:
+    def __init__(self, model: MT2KDModel, heads: torch.nn.Module, tasks, bf16: bool = False) -> None:
         super().__init__()
-        self.model, self.heads, self.tasks = model, heads, tasks
+        self.model, self.heads, self.tasks, self.bf16 = model, heads, tasks, bf16
 
     def forward(self, batch, chunk_frames: int | None = None, feature_augment=None) -> dict[str, torch.Tensor]:
-        out = self.model(batch.audio, batch.num_samples, chunk_frames=chunk_frames, feature_augment=feature_augment)
+        with torch.autocast(batch.audio.device.type, dtype=torch.bfloat16, enabled=self.bf16 and self.model.training):
+            out = self.model(batch.audio, batch.num_samples, chunk_frames=chunk_frames,
+                             feature_augment=feature_augment)
         return self.tasks.loss_parts(out, batch, self.model, self.heads)
 
 
@@ -125,13 +142,13 @@ class Trainer:
                          for t in cfg.task_ratio if cfg.task_ratio[t] > 0}
         self.model.frontend.fft = cfg.fft_frontend
         self.optimizer = torch.optim.AdamW(self._param_groups(), lr=cfg.lr, weight_decay=cfg.weight_decay,
-                                           fused=False)
+                                           fused=self.device.type == "cpu")
         self.step, self.best = 0, float("inf")
         self.task_rng = random.Random(cfg.seed)  # same on every rank: all ranks run the same task
         self._resume()
         self._loader = ThreadPoolExecutor(1, thread_name_prefix="batch") if cfg.prefetch else None
         self._pending = None  # (draw state before it, drawn step, future batch) of the next step
-        self.module = LossModule(self.model, self.heads, self.tasks)
+        self.module = LossModule(self.model, self.heads, self.tasks, use_bf16(cfg.precision, self.device))
         gpu = [self.device] if self.device.type == "cuda" else None
         self.ddp = (torch.nn.parallel.DistributedDataParallel(self.module, device_ids=gpu, find_unused_parameters=True)
                     if self.world > 1 else self.module)

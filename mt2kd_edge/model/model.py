@@ -91,14 +91,19 @@ class MT2KDModel(nn.Module):
         b, n = samples.shape
         if num_samples is None:
             num_samples = torch.full((b,), n, dtype=torch.long, device=samples.device)
-        feats = self.frontend.streaming_equivalent(samples, self.config.chunk_samples)
-        if feature_augment is not None:
-            feats = feature_augment(feats)
+        # Under a bf16 autocast (training on CPUs with AMX, or GPUs) only the encoder runs in bf16: the
+        # front-end (log of small energies), the heads and the speaker's running sums stay float32.
+        with torch.autocast(samples.device.type, enabled=False):
+            feats = self.frontend.streaming_equivalent(samples.float(), self.config.chunk_samples)
+            if feature_augment is not None:
+                feats = feature_augment(feats)
         enc = self.encoder.forward_full(feats, chunk_frames)
-        t = torch.arange(enc.shape[1], device=enc.device)
-        mask = t[None, :] < frames_for_samples(num_samples)[:, None]
-        stats = self.speaker.frame_stats(enc, mask)
-        return ModelOutput(enc, mask, self.ctc(enc), self.tagger(enc), self.speaker.embedding(stats))
+        with torch.autocast(samples.device.type, enabled=False):
+            enc = enc.float()
+            t = torch.arange(enc.shape[1], device=enc.device)
+            mask = t[None, :] < frames_for_samples(num_samples)[:, None]
+            stats = self.speaker.frame_stats(enc, mask)
+            return ModelOutput(enc, mask, self.ctc(enc), self.tagger(enc), self.speaker.embedding(stats))
 
     def num_parameters(self, include_distillation: bool = False) -> int:
         return sum(p.numel() for name, p in self.named_parameters()
