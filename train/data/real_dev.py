@@ -50,6 +50,7 @@ import numpy as np
 
 from mt2kd_edge.fileio import atomic_write
 
+from .deps import _run  # apt-get with the builder's one-line errors
 from .manifests import save_manifest
 from .text import number_to_words
 
@@ -277,16 +278,6 @@ def ktuberling_text(sound_name: str) -> str | None:
 
 
 # ------------------------------------------------------------------ fetching
-
-def _run(cmd: list[str], **kwargs) -> None:
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    try:
-        subprocess.run(cmd, check=True, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
-    except subprocess.CalledProcessError as err:
-        raise RuntimeError(f"`{' '.join(cmd)}` failed:\n{err.stdout[-3000:]}") from None
-    except FileNotFoundError:
-        raise RuntimeError(f"`{cmd[0]}` not found: the real dev set needs Debian or Ubuntu with apt") from None
-
 
 def package_root(package: str, cache_dir: Path) -> Path:
     return Path(cache_dir) / "realdev" / package
