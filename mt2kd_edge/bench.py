@@ -3,7 +3,10 @@
 Every configuration runs in its own child process pinned with `taskset` to 1 or 2 cores, so each
 gets the same machine and its peak RSS is that of a runtime-only process (each row reports whether
 torch got loaded; only the torch-eager row loads it). Per-chunk latency is the wall time of one engine decode of
-one chunk (model step plus the core's own work), over the same synthetic speech-like audio.
+one chunk (model step plus the core's own work), over the same synthetic speech-like audio, decoded
+greedily. The decoding rows then time the CTC decoder itself (greedy, beam 4, beam 4 with the model's
+word LM) against the model's step in the same process, on the model's demo clip (real speech) when it
+has one.
 """
 
 from __future__ import annotations
@@ -35,11 +38,29 @@ def _summary(step_s: list[float], audio_s: float) -> dict:
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
-def worker_engine(model_dir: str, backend: str, precision: str, seconds: float, threads: int) -> dict:
+GREEDY = {"beam_size": 1, "lm": None}
+DECODINGS = (("greedy", GREEDY), ("beam 4", {"beam_size": 4, "lm": None}), ("beam 4 + LM", {"beam_size": 4}))
+
+
+def _demo_audio(model_dir: str, seconds: float) -> np.ndarray | None:
+    """The model's demo clip, repeated to ``seconds`` (real speech keeps the beam busy), or None."""
+    path = Path(model_dir) / "demo" / "clip.wav"
+    if not path.is_file():
+        return None
+    from .audio_io import read_mono_16k
+
+    clip = read_mono_16k(str(path))
+    return np.tile(clip, int(np.ceil(seconds * 16000 / len(clip))))[:int(seconds * 16000)]
+
+
+def worker_engine(model_dir: str, backend: str, precision: str, seconds: float, threads: int,
+                  decoding: str = "", audio_kind: str = "synthetic") -> dict:
     from .engine import Engine
 
-    engine = Engine.from_dir(model_dir, backend=backend, precision=precision, threads=threads)
-    audio = _audio(seconds)
+    options = json.loads(decoding) if decoding else GREEDY
+    engine = Engine.from_dir(model_dir, backend=backend, precision=precision, threads=threads, **options)
+    audio = _demo_audio(model_dir, seconds) if audio_kind == "demo" else None
+    audio = _audio(seconds) if audio is None else audio
     stream = engine.create_stream()
     stream.accept_waveform(16000, audio)
     stream.input_finished()
@@ -49,7 +70,11 @@ def worker_engine(model_dir: str, backend: str, precision: str, seconds: float, 
         t0 = time.perf_counter()
         engine.decode(stream)
         steps.append(time.perf_counter() - t0)
-    return {**_summary(steps, seconds), **{f"timing_{k}": v for k, v in engine.timing().items()}}
+    timing = engine.timing()
+    per_chunk = {f"{k[:-2]}_ms_per_chunk": 1000 * timing[k] / max(timing["chunks"], 1)
+                 for k in ("model_s", "core_s", "decoder_s")}
+    return {**_summary(steps, seconds), **{f"timing_{k}": v for k, v in timing.items()}, **per_chunk,
+            "decoding": engine.decoding, "audio": audio_kind}
 
 
 def worker_torch(checkpoint: str, seconds: float, threads: int) -> dict:
@@ -143,8 +168,21 @@ def run_bench(model_dir: Path, checkpoint: Path | None, seconds: float, cores_li
         raise FileNotFoundError(f"{checkpoint}: checkpoint file not found")
     for student in single_task:
         _int8_backend(student)
-    rows = []
+    rows, decoding_rows = [], []
+    decode_form = next((f for f in (("executorch", "int8"), *FORMS) if _has_form(model_dir, *f)), None)
+    from .model_files import read_decoding_defaults
+
+    has_lm = "lm" in read_decoding_defaults(model_dir)
+    audio_kind = "demo" if (model_dir / "demo" / "clip.wav").is_file() else "synthetic"
     for cores in cores_list:
+        for name, options in DECODINGS if decode_form else ():
+            if name.endswith("LM") and not has_lm:
+                continue
+            r = _child(["--worker", "engine", str(model_dir), *decode_form, str(seconds), str(cores), json.dumps(options),
+                        audio_kind], cores)
+            if "decoder_ms_per_chunk" in r:
+                r["decoder_vs_model"] = r["decoder_ms_per_chunk"] / r["model_ms_per_chunk"]
+            decoding_rows.append({"what": f"{' '.join(decode_form)}, {name}", "cores": cores, **r})
         for backend, precision in FORMS:
             try:
                 find_model_file(model_dir, backend, precision)
@@ -163,8 +201,9 @@ def run_bench(model_dir: Path, checkpoint: Path | None, seconds: float, cores_li
             r = _child(["--worker", "engine", str(student), backend, "int8", str(seconds), str(cores)], cores)
             rows.append({"what": f"{SINGLE} {student.name}: {backend} int8 (C++ core)", "cores": cores, **r})
     manifest = json.loads((model_dir / "manifest.json").read_text()) if (model_dir / "manifest.json").is_file() else {}
+    lm_name = Path(read_decoding_defaults(model_dir).get("lm", "")).name
     sizes = {name: info["bytes"] for name, info in manifest.get("files", {}).items()
-             if name.endswith((".onnx", ".pte"))}
+             if name.endswith((".onnx", ".pte")) or (lm_name and name == lm_name)}
     ratios = {}
     for cores in cores_list:
         ours = next((r for r in rows if r["cores"] == cores and r["what"].startswith("onnx fp32") and "rtf" in r), None)
@@ -176,7 +215,11 @@ def run_bench(model_dir: Path, checkpoint: Path | None, seconds: float, cores_li
         shared = next((r for r in rows if r["cores"] == cores and r["what"] == form and "rtf" in r), None)
         if shared and single_task and len(singles) == len(single_task):
             ratios[f"shared_vs_{len(singles)}_single_task_models_{cores}core"] = shared["rtf"] / sum(r["rtf"] for r in singles)
-    return {"audio_s": seconds, "rows": rows, "model_bytes": sizes, "ratios": ratios}
+        lm_row = next((r for r in decoding_rows if r["cores"] == cores and r["what"].endswith("beam 4 + LM")
+                       and "decoder_vs_model" in r), None)
+        if lm_row:
+            ratios[f"decoder_beam4_lm_vs_encoder_{cores}core"] = lm_row["decoder_vs_model"]
+    return {"audio_s": seconds, "rows": rows, "decoding_rows": decoding_rows, "model_bytes": sizes, "ratios": ratios}
 
 
 def format_table(result: dict) -> str:
@@ -188,6 +231,16 @@ def format_table(result: dict) -> str:
         else:
             lines.append(f"| {r['what']} | {r['cores']} | {r['median_ms']:.2f} | {r['p95_ms']:.2f} | "
                          f"{r['rtf']:.4f} | {r['peak_rss_mb']:.0f} |")
+    if result.get("decoding_rows"):
+        kind = result["decoding_rows"][0].get("audio", "")
+        lines += ["", f"decoding ({kind} audio): the CTC decoder's time per chunk against the model step's, same process",
+                  "", "| decoding | cores | model ms/chunk | decoder ms/chunk | decoder / model |", "|---|---|---|---|---|"]
+        for r in result["decoding_rows"]:
+            if "error" in r:
+                lines.append(f"| {r['what']} | {r['cores']} | error: {r['error']} | | |")
+            else:
+                lines.append(f"| {r['what']} | {r['cores']} | {r['model_ms_per_chunk']:.2f} | "
+                             f"{r['decoder_ms_per_chunk']:.3f} | {100 * r['decoder_vs_model']:.1f} % |")
     if result["model_bytes"]:
         lines += ["", "| file | MB |", "|---|---|"]
         lines += [f"| {k} | {v / 1e6:.2f} |" for k, v in sorted(result["model_bytes"].items())]
@@ -199,7 +252,7 @@ def format_table(result: dict) -> str:
 def _worker_main(argv: list[str]) -> None:
     kind, rest = argv[0], argv[1:]
     if kind == "engine":
-        out = worker_engine(rest[0], rest[1], rest[2], float(rest[3]), int(rest[4]))
+        out = worker_engine(rest[0], rest[1], rest[2], float(rest[3]), int(rest[4]), *rest[5:7])
     elif kind == "torch":
         out = worker_torch(rest[0], float(rest[1]), int(rest[2]))
     else:

@@ -13,7 +13,9 @@ from .model_files import default_model_dir
 
 EPILOG = """examples:
   mt2kd-edge run clip.wav              stream a file through the bundled model: transcript, tags, speakers
-  mt2kd-edge run --model DIR --jsonl a.wav b.wav      one JSON object per event
+  mt2kd-edge run --model DIR --jsonl a.wav b.wav      one JSON object per event (finals with word times)
+  mt2kd-edge run --hotwords names.txt clip.wav        bias the recogniser towards your words
+  mt2kd-edge run --no-lm --beam-size 1 clip.wav       plain greedy CTC (the bundled model uses beam 4 + its LM)
   mt2kd-edge enroll --model DIR alice a1.wav a2.wav   enroll a speaker (speakers.json by default)
   mt2kd-edge speakers list | remove NAME
   mt2kd-edge soak --model DIR --minutes 60            memory and per-chunk cost over an hour of audio
@@ -22,6 +24,9 @@ EPILOG = """examples:
   mt2kd-edge check --audio clip.wav     the same on your own 16 kHz file
   mt2kd-edge check --checkpoint m.pt    the same with a trained checkpoint
   mt2kd-edge spec                       print the streaming contract (inputs, outputs, states)
+  mt2kd-edge serve --port 8765          WebSocket server + browser demo at http://127.0.0.1:8765/
+  mt2kd-edge stream-to ws://127.0.0.1:8765/ws clip.wav   stream a file to it: JSON lines like run --jsonl
+  mt2kd-edge bench-serve --clients 16,64               many paced clients: partial latency p50/p95
 """
 
 
@@ -111,15 +116,35 @@ def cmd_spec(args: argparse.Namespace) -> int:
     return 0
 
 
+def _decoding(args: argparse.Namespace) -> dict:
+    """Engine options from the decoding flags (--beam-size, --lm/--no-lm, weights, --hotwords) a command has."""
+    from .engine import read_hotwords
+
+    out = {}
+    if getattr(args, "beam_size", None) is not None:
+        out["beam_size"] = args.beam_size
+    if getattr(args, "no_lm", False):
+        out["lm"] = None
+    elif getattr(args, "lm", None):
+        out["lm"] = args.lm
+    for key in ("lm_weight", "word_bonus"):
+        if getattr(args, key, None) is not None:
+            out[key] = getattr(args, key)
+    if getattr(args, "hotwords", None):
+        out["hotwords"] = read_hotwords(args.hotwords)
+    return out
+
+
 def _engine(args: argparse.Namespace, **overrides):
     from .engine import Engine
 
     return Engine.from_dir(args.model, backend=args.backend, precision=args.precision, threads=args.threads,
-                           speakers=getattr(args, "speakers", None), verify=not args.no_verify, **overrides)
+                           speakers=getattr(args, "speakers", None), verify=not args.no_verify,
+                           **{**_decoding(args), **overrides})
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    engine = _engine(args, beam_size=args.beam_size)
+    engine = _engine(args)
     failed = 0
     for path in args.files:
         # A bad file is reported and the next one still runs: the audio decoded before the error
@@ -265,9 +290,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
     result = run_bench(Path(args.model), Path(args.checkpoint) if args.checkpoint else None, args.seconds, args.cores,
                        single)
     print(json.dumps(result, indent=2) if args.json else format_table(result))
-    errors = [r for r in result["rows"] if "error" in r]
+    every = result["rows"] + result.get("decoding_rows", [])
+    errors = [r for r in every if "error" in r]
     if errors:
-        print(f"error: {len(errors)} of {len(result['rows'])} configurations failed, e.g. {errors[0]['what']}: "
+        print(f"error: {len(errors)} of {len(every)} configurations failed, e.g. {errors[0]['what']}: "
               f"{errors[0]['error']}", file=sys.stderr)
         return 1
     return 0
@@ -308,6 +334,122 @@ def cmd_soak(args: argparse.Namespace) -> int:
     return 0
 
 
+SERVE_BACKEND_HELP = ("onnx (default here): onnxruntime, which decodes many streams in one batched call; "
+                      "executorch: one stream per call behind a global lock, so connections queue")
+
+
+def _serve_parsers(sub, runtime_args, decoding_args) -> None:
+    """`serve`, `stream-to` and `bench-serve` (mt2kd_edge/server.py, client.py, serve_bench.py)."""
+    from . import _core
+    from .server import DEFAULT_PORT, Limits
+
+    sv = sub.add_parser("serve", help="WebSocket streaming server with a browser demo page (/)",
+                        description="Serve the engine over WebSocket (ws://HOST:PORT/ws) to many connections at once, "
+                        "decoded in batches through one shared model, and the browser demo page at "
+                        "http://HOST:PORT/. The protocol is in the README (Serve).")
+    runtime_args(sv, backend="onnx", backend_help=SERVE_BACKEND_HELP)
+    decoding_args(sv)  # the same decoding as `run`, so a client gets what `run --jsonl` prints
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    sv.add_argument("--port", type=_number(int, 0, 65535), default=DEFAULT_PORT,
+                    help=f"TCP port, 0-65535 (0: any free one; default {DEFAULT_PORT})")
+    sv.add_argument("--max-connections", type=_number(int, 1, 100_000), default=Limits.max_connections, metavar="N",
+                    help=f"open connections, 1-100000; one more is refused (default {Limits.max_connections})")
+    sv.add_argument("--max-message-bytes", type=_number(int, 1024, 64 * 2**20), default=Limits.max_message_bytes,
+                    metavar="B", help=f"largest binary message, 1024-67108864 (default {Limits.max_message_bytes})")
+    sv.add_argument("--max-rate", type=_number(float, 1, 1000), default=Limits.max_rate, metavar="X",
+                    help=f"audio one connection may send, in x real time, 1-1000; faster senders are slowed "
+                         f"down (default {Limits.max_rate:g})")
+    sv.add_argument("--max-batch", type=_number(int, 0, 100_000), default=0, metavar="N",
+                    help="streams per model call, 0-100000 (0: every ready stream, the default; 1: results "
+                         "equal offline decoding exactly with an int8 ONNX model, whose per-call quantization "
+                         "otherwise lets batched streams nudge each other's scores)")
+    sv.add_argument("--allow-enroll", action="store_true",
+                    help="let clients enroll speakers into --speakers (default: the store is read-only)")
+    sv.add_argument("--verbose", action="store_true", help="also log every connection")
+    sv.set_defaults(func=cmd_serve)
+
+    st = sub.add_parser("stream-to", help="stream an audio file to a `serve` server; print its events as JSON lines")
+    st.add_argument("url", help="the server: ws://HOST:PORT/ws (or http://HOST:PORT/)")
+    st.add_argument("file", help="an audio file (any rate; the server resamples)")
+    st.add_argument("--realtime", action="store_true", help="pace it like a live source (default: as fast as the "
+                    "server's rate limit allows)")
+    st.add_argument("--format", choices=("f32le", "s16le"), default="f32le", help="PCM sent (default f32le)")
+    st.add_argument("--tags", action="store_true", help="also print the rolling top tags after every chunk")
+    st.add_argument("--hotwords", nargs="+", metavar="WORD", help="hotwords for this stream (if the server's "
+                    "engine takes them)")
+    st.set_defaults(func=cmd_stream_to)
+
+    bs = sub.add_parser("bench-serve", help="N concurrent real-time clients against `serve`: correctness and "
+                        "partial latency p50/p95")
+    runtime_args(bs, speakers=False, backend="onnx", backend_help=SERVE_BACKEND_HELP)
+    bs.add_argument("--clients", type=_counts, default=(16, 64), metavar="N,N",
+                    help="concurrent clients per run, each 1-1000 (default 16,64)")
+    bs.add_argument("--seconds", type=_number(float, 1, 600), default=10.0, metavar="S",
+                    help="audio per client, 1-600 (default 10)")
+    bs.add_argument("--beam-size", type=_number(int, 1, _core.MAX_BEAM_SIZE), metavar="N",
+                    help=f"CTC prefix beam size, 1-{_core.MAX_BEAM_SIZE} (default: the model's, as serve and run)")
+    bs.add_argument("--max-batch", type=_number(int, 0, 100_000), default=0, metavar="N",
+                    help="serve's --max-batch, 0-100000 (default 0: every ready stream)")
+    bs.add_argument("--json", action="store_true", help="machine-readable output")
+    bs.set_defaults(func=cmd_bench_serve)
+
+
+def _counts(text: str) -> tuple[int, ...]:
+    try:
+        counts = tuple(int(c) for c in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be comma-separated whole numbers, got {text!r}") from None
+    if not counts or any(not 1 <= c <= 1000 for c in counts):
+        raise argparse.ArgumentTypeError(f"each count must be 1-1000, got {text}")
+    return counts
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import logging
+
+    from .server import Limits, serve_forever
+
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("websockets").setLevel(logging.WARNING)  # its per-request lines; ours say what matters
+    limits = Limits(max_connections=args.max_connections, max_message_bytes=args.max_message_bytes,
+                    max_rate=args.max_rate, max_batch=args.max_batch)
+    serve_forever(_engine(args), args.host, args.port, limits, args.speakers, args.allow_enroll)
+    return 0
+
+
+def cmd_stream_to(args: argparse.Namespace) -> int:
+    import json
+
+    from .client import ServerError, stream_file
+
+    try:
+        events = stream_file(args.url, args.file, realtime=args.realtime, fmt=args.format, tags=args.tags,
+                             hotwords=args.hotwords)
+    except ServerError as e:
+        for event in e.events:
+            print(json.dumps({"file": args.file, **event}), flush=True)
+        raise RuntimeError(f"{args.url}: {e}") from None
+    except OSError as e:  # refused, unreachable, closed early
+        raise OSError(f"{args.url}: {e}") from None
+    for event in events:
+        print(json.dumps({"file": args.file, **event}), flush=True)
+    return 0
+
+
+def cmd_bench_serve(args: argparse.Namespace) -> int:
+    import json
+
+    from .serve_bench import format_report, run_bench_serve
+
+    report = run_bench_serve(args.model, args.clients, args.seconds, backend=args.backend, precision=args.precision,
+                             threads=args.threads, verify=not args.no_verify, beam_size=args.beam_size,
+                             max_batch=args.max_batch)
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    bad = [r for r in report["runs"] if r["finals_equal"] != r["clients"]]
+    return 1 if bad else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import _core
 
@@ -341,12 +483,12 @@ def build_parser() -> argparse.ArgumentParser:
     model_args(s)
     s.set_defaults(func=cmd_spec)
 
-    def runtime_args(sp: argparse.ArgumentParser, speakers: bool = True) -> None:
+    def runtime_args(sp: argparse.ArgumentParser, speakers: bool = True, backend: str = "executorch",
+                     backend_help: str = "executorch: native C++ (default); onnx: onnxruntime") -> None:
         sp.add_argument("--model", default=str(default_model_dir()), metavar="DIR",
                         help="an exported model directory (python -m export); default: the bundled model "
                              "(models/default, or $MT2KD_MODEL)")
-        sp.add_argument("--backend", choices=("executorch", "onnx"), default="executorch",
-                        help="executorch: native C++ (default); onnx: onnxruntime")
+        sp.add_argument("--backend", choices=("executorch", "onnx"), default=backend, help=backend_help)
         sp.add_argument("--precision", choices=("int8", "fp32"), help="default: int8 when present")
         sp.add_argument("--threads", type=THREADS, default=1, metavar="N", help=f"onnxruntime threads, 1-{MAX_THREADS} (default 1)")
         sp.add_argument("--no-verify", action="store_true",
@@ -355,6 +497,22 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("--speakers", default="speakers.json", metavar="FILE",
                             help="speaker store to identify against / enroll into (default speakers.json)")
 
+    def decoding_args(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--beam-size", type=_number(int, 1, _core.MAX_BEAM_SIZE), metavar="N",
+                        help=f"CTC prefix beam size, 1-{_core.MAX_BEAM_SIZE} (1: greedy, no LM; default: the model's, "
+                             "from its model.json, else 1)")
+        lm = sp.add_mutually_exclusive_group()
+        lm.add_argument("--lm", metavar="FILE", help="word n-gram LM to fuse in (ARPA, or the binary of "
+                        "`python -m train.lm`); default: the model's own (model.json), if it has one")
+        lm.add_argument("--no-lm", action="store_true", help="decode without a word LM")
+        sp.add_argument("--lm-weight", type=_number(float, 0, 10), metavar="W",
+                        help="LM weight, 0-10 (default: the model's, else 0.35)")
+        sp.add_argument("--word-bonus", type=_number(float, -20, 20), metavar="B",
+                        help="score added per word with an LM, -20-20 (default: the model's, else 1)")
+        sp.add_argument("--hotwords", metavar="FILE", help="words or phrases to bias towards, one a line, each "
+                        f"optionally with ' :BOOST' (log-score per letter, more than 0 and at most "
+                        f"{_core.MAX_HOTWORD_BOOST:g}; default 1.5); needs beam search")
+
     r = sub.add_parser("run", help="stream audio files through the runtime and print what it hears")
     runtime_args(r)
     r.add_argument("files", nargs="+", metavar="FILE", help="audio files (any rate; resampled to the model's)")
@@ -362,8 +520,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="size of the audio pieces fed in, 10-10000 ms (default 100)")
     r.add_argument("--realtime", action="store_true", help="pace the input like a live source")
     r.add_argument("--jsonl", action="store_true", help="one JSON object per event instead of text")
-    r.add_argument("--beam-size", type=_number(int, 1, _core.MAX_BEAM_SIZE), default=1, metavar="N",
-                   help=f"CTC prefix beam size, 1-{_core.MAX_BEAM_SIZE} (1: greedy, the default)")
+    decoding_args(r)
     r.set_defaults(func=cmd_run)
 
     lv = sub.add_parser("live", help="listen to the microphone: live transcript, tags with bars, speaker")
@@ -377,6 +534,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="stop after this much audio, at most a week (default: until Ctrl-C)")
     lv.add_argument("--plain", action="store_true", help="print events as lines instead of a live view")
     lv.add_argument("--jsonl", action="store_true", help="one JSON object per event")
+    decoding_args(lv)
     lv.set_defaults(func=cmd_live)
 
     e = sub.add_parser("enroll", help="enroll a speaker from one or more recordings")
@@ -421,6 +579,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="minutes of audio, 0.01-10080 (a week; default 60)")
     so.add_argument("--json", action="store_true", help="machine-readable output")
     so.set_defaults(func=cmd_soak)
+    _serve_parsers(sub, runtime_args, decoding_args)
     return p
 
 

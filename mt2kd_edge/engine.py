@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from . import _core
 from .backends import create_backend
-from .model_files import ModelFileError
+from .model_files import ModelFileError, read_decoding_defaults
 from .results import (Event, FinalEvent, PartialEvent, SpeakerEvent, SpeakerMatch, Tag, TagEvent, Token,
-                      Transcript)
+                      Transcript, Word)
 from .speakers import SpeakerStore
 
 DEFAULT_SPEAKER_THRESHOLD = 0.5  # cosine; tune it on your own trials (see the README's DET curve)
@@ -34,6 +35,12 @@ SOUND_FLOOR_DBFS = -50.0  # a 40 ms frame quieter than this (RMS, full scale = 0
 # keyword -> (config section, field): what Engine.from_dir(**overrides) accepts
 _OVERRIDES = {
     "beam_size": ("decoding", "beam_size"),
+    "tokens_per_frame": ("decoding", "tokens_per_frame"),
+    "lm_weight": ("decoding", "lm_weight"),
+    "word_bonus": ("decoding", "word_bonus"),
+    "oov_penalty": ("decoding", "oov_penalty"),
+    "hotword_boost": ("decoding", "hotword_boost"),
+    "max_revised_words": ("decoding", "max_revised_words"),
     "window_ms": ("tagging", "window_ms"),
     "hop_ms": ("tagging", "hop_ms"),
     "top_k": ("tagging", "top_k"),
@@ -48,14 +55,24 @@ _OVERRIDES = {
 }
 
 
+MODEL_LM = "model"  # Engine.from_dir(lm=MODEL_LM): the LM that the model directory's model.json names, if any
+DEFAULT_LM_BEAM = 4  # the beam an LM gets when neither the caller nor model.json sets one
+
+
 def engine_config(**overrides: Any) -> "_core.EngineConfig":
+    """A runtime config from keyword options (see Engine.from_dir); ``lm`` is an LM file path or None."""
     config = _core.EngineConfig()
     for key, value in overrides.items():
         if key == "resample":
             config.resample = bool(value)
             continue
+        if key == "lm":
+            decoding = config.decoding
+            decoding.lm = "" if value is None else os.fspath(value)
+            config.decoding = decoding
+            continue
         if key not in _OVERRIDES:
-            raise TypeError(f"unknown engine option {key!r}; options are {sorted([*_OVERRIDES, 'resample'])}")
+            raise TypeError(f"unknown engine option {key!r}; options are {sorted([*_OVERRIDES, 'lm', 'resample'])}")
         section, field = _OVERRIDES[key]
         part = getattr(config, section)
         setattr(part, field, value)
@@ -102,7 +119,8 @@ class Stream:
     def transcript(self) -> Transcript:
         r = self._core.get_result()
         tokens = tuple(Token(t, i, s) for t, i, s in zip(r.tokens, r.token_ids, r.token_times_s))
-        return Transcript(r.text, tokens, r.start_s, r.end_s, r.segment, r.is_final)
+        words = tuple(Word(w.word, w.start_s, w.end_s) for w in r.words)
+        return Transcript(r.text, tokens, r.start_s, r.end_s, r.segment, r.is_final, words)
 
     def top_tags(self) -> list[Tag]:
         labels = self._engine.labels
@@ -124,17 +142,60 @@ class Stream:
 
 MIN_SPEAKER_SEGMENT_S = 0.5  # a segment without words must be this long to get a speaker event
 
+HotwordList = Iterable["str | tuple[str, float] | _core.Hotword"]
+
+
+def read_hotwords(path: str | os.PathLike) -> list["_core.Hotword"]:
+    """A hotwords file: one word or phrase per line, optionally followed by ``:BOOST`` (log-score per
+    matched letter, more than 0 and at most MAX_HOTWORD_BOOST); blank lines and ``#`` comments are
+    skipped. A malformed line raises ValueError naming the file and the line."""
+    try:
+        data = open(path, "rb").read()
+    except FileNotFoundError:
+        raise ValueError(f"{path}: hotwords file not found") from None
+    except OSError as e:
+        raise ValueError(f"{path}: cannot read the hotwords file ({e.strerror or e})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path}: the hotwords file is not UTF-8 text (byte {e.start})") from None
+    return _core.parse_hotwords(text, str(path))
+
+
+def _hotwords(items: HotwordList) -> list["_core.Hotword"]:
+    if isinstance(items, (str, bytes, os.PathLike)):
+        raise TypeError("hotwords must be a list of phrases (or (phrase, boost) pairs); read a file with "
+                        "mt2kd_edge.engine.read_hotwords(path)")
+    out = []
+    for item in items:
+        if isinstance(item, _core.Hotword):
+            out.append(item)
+        elif isinstance(item, str):
+            out.append(_core.Hotword(item))
+        elif isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
+            boost = float(item[1])
+            if not 0 < boost <= _core.MAX_HOTWORD_BOOST:
+                raise ValueError(f"hotword {item[0]!r}: boost must be more than 0 and at most "
+                                 f"{_core.MAX_HOTWORD_BOOST:g}, got {item[1]!r}")
+            out.append(_core.Hotword(item[0], boost))
+        else:
+            raise TypeError(f"a hotword must be a phrase or a (phrase, boost) pair, got {item!r}")
+    return out
+
 
 class Engine:
     """A loaded model plus runtime options. Build it with :meth:`from_dir`."""
 
     def __init__(self, backend: "_core.Backend", config: "_core.EngineConfig", speakers: SpeakerStore | None = None,
-                 speaker_threshold: float = DEFAULT_SPEAKER_THRESHOLD) -> None:
+                 speaker_threshold: float = DEFAULT_SPEAKER_THRESHOLD, hotwords: HotwordList = ()) -> None:
         config.validate(backend.info.frame_shift_ms)  # an option out of range: ValueError
         try:
-            self._core = _core.Engine(backend, config)  # runs one test step of the model
+            self._core = _core.Engine(backend, config)  # loads the LM, runs one test step of the model
         except ValueError as e:
             raise ModelFileError(str(e)) from None
+        d = config.decoding  # the decoding this engine runs (float32 in the core: rounded for people)
+        self.decoding = {"beam_size": d.beam_size, "lm": d.lm or None, "lm_weight": round(d.lm_weight, 6),
+                         "word_bonus": round(d.word_bonus, 6), "oov_penalty": round(d.oov_penalty, 6)}
         info = self._core.info
         self.labels = [label.name for label in info.labels]
         self.tokens = list(info.tokens)
@@ -143,21 +204,29 @@ class Engine:
         self.embedding_dim = next(o.shape[0] for o in info.outputs if o.name == "speaker_embedding")
         self.speakers = speakers if speakers is not None else SpeakerStore(self.embedding_dim)
         self.speaker_threshold = speaker_threshold
+        self._hotwords = self._core.make_hotwords(_hotwords(hotwords))  # None: no biasing
 
     @classmethod
     def from_dir(cls, model_dir: str | os.PathLike, backend: str = "executorch", precision: str | None = None,
                  threads: int = 1, speakers: str | os.PathLike | SpeakerStore | None = None,
                  speaker_threshold: float = DEFAULT_SPEAKER_THRESHOLD, verify: bool = True,
+                 lm: str | os.PathLike | None = MODEL_LM, hotwords: HotwordList = (),
                  **overrides: Any) -> "Engine":
         """Load ``model_dir`` (made by ``python -m export``). ``backend``: "executorch" (native C++)
         or "onnx" (onnxruntime); ``precision``: "int8", "fp32" or None (int8 if present).
         ``speakers``: a speaker-store file (read if it exists) or a SpeakerStore.
-        ``verify``: check the model file against the sha256 in the directory's manifest.json.
-        ``overrides``: runtime options such as beam_size (1-MAX_BEAM_SIZE), window_ms, hop_ms,
-        top_k, trailing_silence_ms, max_utterance_ms, endpoint=False, resample=False.
-        A model file that is corrupt or whose metadata does not describe it raises ModelFileError."""
+        ``verify``: check the model file (and its LM) against the sha256 in the directory's manifest.json.
+        ``lm``: a word n-gram LM file (ARPA or the binary of ``python -m train.lm``), None for none, or
+        MODEL_LM (the default): the one model.json names, with its beam size and weights (dropped
+        when beam_size=1, greedy, is asked for).
+        ``hotwords``: phrases (or (phrase, boost) pairs) every stream is biased towards; see
+        create_stream. ``overrides``: runtime options such as beam_size (1-MAX_BEAM_SIZE), lm_weight,
+        word_bonus, hotword_boost, max_revised_words, window_ms, hop_ms, top_k, trailing_silence_ms,
+        max_utterance_ms, endpoint=False, resample=False.
+        A model or LM file that is missing, corrupt, or not what its metadata says raises ModelFileError."""
+        overrides = {**_decoding_options(Path(model_dir), lm, verify, overrides), **overrides}
         engine = cls(create_backend(model_dir, backend, precision, threads, verify), engine_config(**overrides),
-                     speaker_threshold=speaker_threshold)
+                     speaker_threshold=speaker_threshold, hotwords=hotwords)
         if isinstance(speakers, SpeakerStore):
             engine.speakers = speakers
         elif speakers is not None:
@@ -169,12 +238,18 @@ class Engine:
         return self._core.backend_name
 
     def timing(self) -> dict[str, float]:
-        """Decoding time so far: the model's steps against the core's own work per chunk."""
+        """Decoding time so far: the model's steps against the core's own work (decoder_s: the CTC
+        decoder's part of it: beam search, LM, hotwords), summed over ``chunks`` chunks."""
         t = self._core.timing()
-        return {"model_s": t.model_s, "core_s": t.core_s, "chunks": t.chunks}
+        return {"model_s": t.model_s, "core_s": t.core_s, "decoder_s": t.decoder_s, "chunks": t.chunks}
 
-    def create_stream(self) -> Stream:
-        return Stream(self, self._core.create_stream())
+    def create_stream(self, hotwords: HotwordList | None = None) -> Stream:
+        """A new stream. ``hotwords``: words or phrases to bias it towards, each a string or a
+        (phrase, boost) pair (boost: log-score per matched letter; default the engine's
+        hotword_boost); None: the engine's own list (Engine.from_dir(hotwords=...)); []: none.
+        Hotwords need beam search; a phrase the model's tokens cannot spell raises ValueError."""
+        graph = self._hotwords if hotwords is None else self._core.make_hotwords(_hotwords(hotwords))
+        return Stream(self, self._core.create_stream(graph))
 
     def decode(self, streams: Stream | Iterable[Stream]) -> None:
         """Decode one chunk of each ready stream (several streams share one batched call where the
@@ -273,5 +348,29 @@ class Engine:
         if len(self.speakers):
             yield SpeakerEvent(match.name, match.score, result.start_s, result.end_s)
         if result.text:
-            yield FinalEvent(result.text, result.start_s, result.end_s, match.name)
+            yield FinalEvent(result.text, result.start_s, result.end_s, match.name, result.words)
 
+
+
+def _decoding_options(model_dir: Path, lm: Any, verify: bool, overrides: dict[str, Any]) -> dict[str, Any]:
+    """beam_size, lm, lm_weight and word_bonus from model.json's decoding section and ``lm``; the
+    caller's overrides are applied over them."""
+    defaults = read_decoding_defaults(model_dir) if model_dir.is_dir() else {}
+    out = {k: defaults[k] for k in ("lm_weight", "word_bonus", "oov_penalty") if k in defaults}
+    if lm is False:
+        lm = None
+    if lm == MODEL_LM:
+        lm = defaults.get("lm")
+        beam = overrides.get("beam_size", defaults.get("beam_size", DEFAULT_LM_BEAM if lm else 1))
+        if lm and beam < 2:
+            lm = None  # greedy was asked for: the model's LM cannot apply
+        if lm and verify:
+            from .backends import verify_model_file
+
+            verify_model_file(Path(lm))
+    if "beam_size" in defaults:
+        out["beam_size"] = defaults["beam_size"]
+    elif lm is not None:
+        out["beam_size"] = DEFAULT_LM_BEAM
+    out["lm"] = lm
+    return out

@@ -94,3 +94,39 @@ def read_model_metadata(path: str | Path) -> dict[str, Any]:
     if path.suffix == ".json":
         return _parse(path.read_text(), str(path))
     raise ModelFileError(f"{path}: unknown model file type (expected .onnx, .pte or model.json)")
+
+
+DECODING_KEY = "decoding"  # model.json: the decoding a model is meant to run with (beam, LM, weights)
+_DECODING_FIELDS = {"beam_size": int, "lm": str, "lm_weight": float, "word_bonus": float, "oov_penalty": float}
+
+
+def read_decoding_defaults(model_dir: str | Path) -> dict[str, Any]:
+    """The ``decoding`` section of ``model_dir/model.json`` (empty if there is none): beam_size,
+    lm (a file name inside the model directory, returned as a full path), lm_weight, word_bonus,
+    oov_penalty.
+    A section of the wrong shape raises ModelFileError naming model.json."""
+    path = Path(model_dir) / "model.json"
+    if not path.is_file():
+        return {}
+    try:
+        section = json.loads(path.read_text()).get(DECODING_KEY, {})
+    except (OSError, ValueError, AttributeError) as e:
+        raise ModelFileError(f"{path}: unreadable ({type(e).__name__}: {e})") from None
+    if not isinstance(section, dict):
+        raise ModelFileError(f"{path}: '{DECODING_KEY}' must be an object, got {type(section).__name__}")
+    out: dict[str, Any] = {}
+    for key, value in section.items():
+        kind = _DECODING_FIELDS.get(key)
+        if kind is None:
+            continue  # informational keys (how the LM was built) are kept in the file, not used here
+        ok = isinstance(value, kind) and not isinstance(value, bool) or (kind is float and isinstance(value, int)
+                                                                          and not isinstance(value, bool))
+        if not ok:
+            raise ModelFileError(f"{path}: {DECODING_KEY}.{key} must be {kind.__name__}, got {value!r}")
+        out[key] = float(value) if kind is float else value
+    if "lm" in out:
+        name = out["lm"]
+        if not name or Path(name).is_absolute() or ".." in Path(name).parts:
+            raise ModelFileError(f"{path}: {DECODING_KEY}.lm must name a file inside the model directory, got {name!r}")
+        out["lm"] = str(Path(model_dir) / name)
+    return out

@@ -13,6 +13,13 @@ class Token:
 
 
 @dataclass(frozen=True)
+class Word:
+    word: str
+    start_s: float  # the frame its first token was emitted, from the stream start
+    end_s: float  # the end of the frame its last token was last emitted
+
+
+@dataclass(frozen=True)
 class Transcript:
     text: str
     tokens: tuple[Token, ...]
@@ -20,6 +27,7 @@ class Transcript:
     end_s: float
     segment: int  # index of the segment (utterance) within the stream
     is_final: bool
+    words: tuple[Word, ...] = ()  # the words of `text`, with their times
 
 
 @dataclass(frozen=True)
@@ -45,8 +53,9 @@ class Event:
     def as_json(self) -> dict:
         """The CLI's JSON-lines form: times in integer milliseconds (start_ms, end_ms)."""
         d = self.as_dict()
-        for key in ("start_s", "end_s"):
-            d[key[:-2] + "_ms"] = int(round(d.pop(key) * 1000))
+        for item in (d, *d.get("words", ())):
+            for key in ("start_s", "end_s"):
+                item[key[:-2] + "_ms"] = int(round(item.pop(key) * 1000))
         if "score" in d:
             d["score"] = round(d["score"], 4)
         return d
@@ -66,6 +75,7 @@ class FinalEvent(Event):
     start_s: float
     end_s: float
     speaker: str | None  # identified speaker of the utterance, None if unknown or no store
+    words: tuple[Word, ...] = ()  # with start and end times (JSON: start_ms, end_ms)
     type = "final"
 
 

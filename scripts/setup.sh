@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up everything mt2kd-edge needs on a Debian/Ubuntu machine, idempotently:
-#   1. Debian packages (libportaudio2, nlohmann-json3-dev), only if missing;
+#   1. Debian packages (libportaudio2, nlohmann-json3-dev, chromium, fonts-dejavu-core), only if missing;
 #   2. a virtual environment at .venv (Python 3.11: the torch 2.13.0 CPU wheel is cp311);
 #   3. every Python dependency at the versions in requirements/constraints.txt;
 #   4. the C++ core, built by CMake through pip (scikit-build-core) as mt2kd_edge._core.
@@ -8,8 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# libportaudio2: sounddevice (microphone); nlohmann-json3-dev: the C++ core parses model metadata
-DEBIAN_PACKAGES=(libportaudio2 nlohmann-json3-dev)
+# libportaudio2: sounddevice (microphone); nlohmann-json3-dev: the C++ core parses model metadata;
+# chromium + fonts-dejavu-core: headless browser for the `serve` demo page's end-to-end test
+DEBIAN_PACKAGES=(libportaudio2 nlohmann-json3-dev chromium fonts-dejavu-core)
 VENV=.venv
 
 missing=()

@@ -30,9 +30,18 @@ void BindDsp(py::module_ &m) {
         return py::array_t<float>(static_cast<py::ssize_t>(out.size()), out.data());
       });
 
-  py::class_<DecodedToken>(m, "DecodedToken").def_readonly("id", &DecodedToken::id).def_readonly("frame", &DecodedToken::frame);
+  py::class_<DecodedToken>(m, "DecodedToken")
+      .def_readonly("id", &DecodedToken::id)
+      .def_readonly("frame", &DecodedToken::frame)
+      .def_readonly("end_frame", &DecodedToken::end_frame);
   py::class_<CtcDecoder>(m, "CtcDecoder")
       .def(py::init<const DecodingConfig &, int>(), py::arg("config"), py::arg("blank_id") = 0)
+      .def(py::init([](const DecodingConfig &config, std::vector<std::string> tokens, std::shared_ptr<NgramLm> lm,
+                       std::shared_ptr<ContextGraph> hotwords) {
+             return std::make_unique<CtcDecoder>(config, std::move(tokens), 0, std::move(lm), std::move(hotwords));
+           }),
+           py::arg("config"), py::arg("tokens"), py::arg("lm") = nullptr, py::arg("hotwords") = nullptr,
+           "Beam search over these tokens (blank = 0) with an optional LM and hotwords.")
       .def("accept",
            [](CtcDecoder &d, FloatArray lp, int64_t first_frame) {
              if (lp.ndim() != 2) throw py::value_error("log_probs must be (frames, vocab)");
@@ -40,6 +49,7 @@ void BindDsp(py::module_ &m) {
            },
            py::arg("log_probs"), py::arg("first_frame") = 0)
       .def("best", &CtcDecoder::Best)
+      .def("final", &CtcDecoder::Final)
       .def("reset", &CtcDecoder::Reset);
   m.def("detokenize", &Detokenize, py::arg("pieces"));
   m.def(

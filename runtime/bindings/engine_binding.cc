@@ -29,7 +29,14 @@ void BindEngine(py::module_ &m) {
   py::class_<DecodingConfig>(m, "DecodingConfig")
       .def(py::init<>())
       .def_readwrite("beam_size", &DecodingConfig::beam_size)
-      .def_readwrite("tokens_per_frame", &DecodingConfig::tokens_per_frame);
+      .def_readwrite("tokens_per_frame", &DecodingConfig::tokens_per_frame)
+      .def_readwrite("lm", &DecodingConfig::lm)
+      .def_readwrite("lm_weight", &DecodingConfig::lm_weight)
+      .def_readwrite("word_bonus", &DecodingConfig::word_bonus)
+      .def_readwrite("oov_penalty", &DecodingConfig::oov_penalty)
+      .def_readwrite("hotword_boost", &DecodingConfig::hotword_boost)
+      .def_readwrite("max_revised_words", &DecodingConfig::max_revised_words)
+      .def("validate", &DecodingConfig::Validate);
   py::class_<TaggingConfig>(m, "TaggingConfig")
       .def(py::init<>())
       .def_readwrite("window_ms", &TaggingConfig::window_ms)
@@ -59,11 +66,16 @@ void BindEngine(py::module_ &m) {
       .def_readwrite("resample", &EngineConfig::resample)
       .def("__repr__", &EngineConfig::ToString);
 
+  py::class_<WordResult>(m, "WordResult")
+      .def_readonly("word", &WordResult::word)
+      .def_readonly("start_s", &WordResult::start_s)
+      .def_readonly("end_s", &WordResult::end_s);
   py::class_<AsrResult>(m, "AsrResult")
       .def_readonly("text", &AsrResult::text)
       .def_readonly("tokens", &AsrResult::tokens)
       .def_readonly("token_ids", &AsrResult::token_ids)
       .def_readonly("token_times_s", &AsrResult::token_times_s)
+      .def_readonly("words", &AsrResult::words)
       .def_readonly("start_s", &AsrResult::start_s)
       .def_readonly("end_s", &AsrResult::end_s)
       .def_readonly("segment", &AsrResult::segment)
@@ -99,11 +111,22 @@ void BindEngine(py::module_ &m) {
   py::class_<DecodeTiming>(m, "DecodeTiming")
       .def_readonly("model_s", &DecodeTiming::model_s)
       .def_readonly("core_s", &DecodeTiming::core_s)
+      .def_readonly("decoder_s", &DecodeTiming::decoder_s)
       .def_readonly("chunks", &DecodeTiming::chunks);
 
   py::class_<Engine, std::shared_ptr<Engine>>(m, "Engine")
       .def(py::init<std::shared_ptr<Backend>, const EngineConfig &>(), py::arg("backend"), py::arg("config"))
-      .def("create_stream", &Engine::CreateStream, py::keep_alive<0, 1>())
+      .def(
+          "create_stream",
+          [](const Engine &e, std::shared_ptr<ContextGraph> hotwords) { return e.CreateStream(std::move(hotwords)); },
+          py::arg("hotwords") = nullptr, py::keep_alive<0, 1>())
+      .def(
+          "make_hotwords",
+          [](const Engine &e, const std::vector<Hotword> &hotwords) {
+            return std::const_pointer_cast<ContextGraph>(e.MakeHotwords(hotwords));
+          },
+          py::arg("hotwords"), "A hotword graph for create_stream (None for an empty list); ValueError naming a bad phrase.")
+      .def_property_readonly("has_lm", [](const Engine &e) { return e.Lm() != nullptr; })
       .def("decode_streams", &Engine::DecodeStreams, py::arg("streams"), py::call_guard<py::gil_scoped_release>())
       .def(
           "decode_stream", [](const Engine &e, Stream *s) { e.DecodeStreams({s}); }, py::arg("stream"),

@@ -13,6 +13,7 @@ void BindBackend(py::module_ &m);
 void BindEngine(py::module_ &m);
 void BindSpeakerStore(py::module_ &m);
 void BindDsp(py::module_ &m);
+void BindLm(py::module_ &m);
 }  // namespace mt2kd
 
 PYBIND11_MODULE(_core, m) {
@@ -22,7 +23,8 @@ PYBIND11_MODULE(_core, m) {
   // std::invalid_argument (bad audio) as ValueError, by pybind11's default translation.
   mt2kd::BindChunker(m);
   mt2kd::BindBackend(m);
-  mt2kd::BindEngine(m);  // after BindBackend: its classes take a Backend
+  mt2kd::BindLm(m);
+  mt2kd::BindEngine(m);  // after BindBackend and BindLm: its classes take a Backend and hotwords
   mt2kd::BindSpeakerStore(m);
   mt2kd::BindDsp(m);
 }

@@ -15,7 +15,10 @@ void EndpointConfig::Validate() const {
 
 std::string EngineConfig::ToString() const {
   std::ostringstream os;
-  os << "EngineConfig(beam_size=" << decoding.beam_size << ", window_ms=" << tagging.window_ms
+  os << "EngineConfig(beam_size=" << decoding.beam_size;
+  if (!decoding.lm.empty())
+    os << ", lm='" << decoding.lm << "', lm_weight=" << decoding.lm_weight << ", word_bonus=" << decoding.word_bonus;
+  os << ", max_revised_words=" << decoding.max_revised_words << ", window_ms=" << tagging.window_ms
      << ", hop_ms=" << tagging.hop_ms << ", top_k=" << tagging.top_k << ", endpoint="
      << (endpoint.enabled ? "on" : "off") << ", trailing_silence_ms=" << endpoint.trailing_silence_ms
      << ", max_utterance_ms=" << endpoint.max_utterance_ms << ", resample=" << (resample ? "on" : "off") << ")";
@@ -58,6 +61,7 @@ Engine::Engine(std::shared_ptr<Backend> backend, const EngineConfig &config)
   if (!backend_) throw std::invalid_argument("Engine needs a backend");
   const ModelInfo &info = backend_->Info();
   config_.Validate(info.frame_shift_ms);
+  if (!config_.decoding.lm.empty()) lm_ = NgramLm::Load(config_.decoding.lm);
   ctc_index_ = info.OutputIndex("ctc_log_probs");
   tag_index_ = info.OutputIndex("tag_probs");
   speaker_index_ = info.OutputIndex("speaker_embedding");
@@ -105,10 +109,20 @@ void Engine::CheckStep(const StepResult &result, int batch) const {
   }
 }
 
-std::unique_ptr<Stream> Engine::CreateStream() const { return std::unique_ptr<Stream>(new Stream(this)); }
+std::unique_ptr<Stream> Engine::CreateStream(std::shared_ptr<const ContextGraph> hotwords) const {
+  return std::unique_ptr<Stream>(new Stream(this, std::move(hotwords)));
+}
+
+std::shared_ptr<const ContextGraph> Engine::MakeHotwords(const std::vector<Hotword> &hotwords) const {
+  if (hotwords.empty()) return nullptr;
+  if (config_.decoding.beam_size < 2)
+    throw std::invalid_argument("hotwords need beam search: beam_size must be 2 or more (it is 1, greedy)");
+  return std::make_shared<const ContextGraph>(hotwords, config_.decoding.hotword_boost, Info().tokens);
+}
 
 DecodeTiming Engine::Timing() const {
-  return {model_ns_.load() * 1e-9, (total_ns_.load() - model_ns_.load()) * 1e-9, chunks_.load()};
+  return {model_ns_.load() * 1e-9, (total_ns_.load() - model_ns_.load()) * 1e-9, decoder_ns_.load() * 1e-9,
+          chunks_.load()};
 }
 
 void Engine::DecodeStreams(const std::vector<Stream *> &streams) const {
@@ -166,10 +180,10 @@ ChunkerConfig ChunkerFor(const ModelInfo &info) {
 }
 }  // namespace
 
-Stream::Stream(const Engine *engine)
+Stream::Stream(const Engine *engine, std::shared_ptr<const ContextGraph> hotwords)
     : engine_(engine),
       chunker_(ChunkerFor(engine->Info())),
-      decoder_(engine->Config().decoding, 0),
+      decoder_(engine->Config().decoding, engine->Info().tokens, 0, engine->lm_, std::move(hotwords)),
       tagger_(engine->Config().tagging, static_cast<int>(engine->Info().labels.size()), engine->Info().frame_shift_ms) {
   for (const auto &s : engine->Info().states) {
     std::vector<int64_t> shape{1};
@@ -255,7 +269,10 @@ void Stream::Consume(const std::vector<float> &log_probs, const std::vector<floa
   const int64_t samples_per_frame = info.chunk_samples / frames;
   const int64_t real_total = (real_samples + samples_per_frame - 1) / samples_per_frame;
   const int usable = static_cast<int>(std::clamp<int64_t>(real_total - frames_, 0, frames));
+  const int64_t decode_ns = NowNs();
   decoder_.Accept(log_probs.data(), usable, vocab, frames_);
+  const bool has_text = !decoder_.Empty();
+  engine_->decoder_ns_ += NowNs() - decode_ns;
   tagger_.Accept(tag_probs.data(), usable);
   for (int t = 0; t < usable; ++t) {
     const float *row = log_probs.data() + static_cast<size_t>(t) * vocab;
@@ -272,7 +289,7 @@ void Stream::Consume(const std::vector<float> &log_probs, const std::vector<floa
     const int shift = info.frame_shift_ms;
     // an utterance: words were decoded, or the tagger heard enough speech (so a turn ends even when
     // the recogniser has no words for it yet, and its speaker is identified on its own)
-    const bool utterance = !decoder_.Best().empty() || speech_frames_ * shift >= ep.min_speech_ms;
+    const bool utterance = has_text || speech_frames_ * shift >= ep.min_speech_ms;
     const int64_t silence_ms = trailing_silence_frames_ * shift;
     endpoint_ = (utterance && silence_ms >= ep.trailing_silence_ms) || (!utterance && silence_ms >= ep.no_speech_timeout_ms) ||
                 (frames_ - segment_start_frame_) * shift >= ep.max_utterance_ms;
@@ -283,16 +300,27 @@ AsrResult Stream::GetResult() const {
   const ModelInfo &info = engine_->Info();
   AsrResult r;
   const double shift_s = info.frame_shift_ms / 1000.0;
-  for (const auto &tok : decoder_.Best()) {
+  r.is_final = IsEndpoint();
+  static const std::string kWordStart = "\xe2\x96\x81";
+  for (const auto &tok : r.is_final ? decoder_.Final() : decoder_.Best()) {
+    const std::string &piece = info.tokens.at(tok.id);
     r.token_ids.push_back(tok.id);
-    r.tokens.push_back(info.tokens.at(tok.id));
+    r.tokens.push_back(piece);
     r.token_times_s.push_back(tok.frame * shift_s);
+    const bool starts = piece.compare(0, kWordStart.size(), kWordStart) == 0;
+    const std::string letters = starts ? piece.substr(kWordStart.size()) : piece;
+    if (starts || r.words.empty()) {
+      if (!r.words.empty() && r.words.back().word.empty()) r.words.pop_back();  // a bare word-start piece
+      r.words.push_back({"", tok.frame * shift_s, 0});
+    }
+    r.words.back().word += letters;
+    r.words.back().end_s = std::min<double>(tok.end_frame + 1, frames_) * shift_s;
   }
+  if (!r.words.empty() && r.words.back().word.empty()) r.words.pop_back();
   r.text = Detokenize(r.tokens);
   r.start_s = segment_start_frame_ * shift_s;
   r.end_s = frames_ * shift_s;
   r.segment = segment_;
-  r.is_final = IsEndpoint();
   return r;
 }
 

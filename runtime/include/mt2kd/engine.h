@@ -36,11 +36,19 @@ struct EngineConfig {
   std::string ToString() const;
 };
 
+// A word of a result with its times, seconds from the stream start: from the frame its first
+// token was emitted to the end of the frame its last token was last emitted.
+struct WordResult {
+  std::string word;
+  double start_s = 0, end_s = 0;
+};
+
 struct AsrResult {
   std::string text;
   std::vector<std::string> tokens;
   std::vector<int> token_ids;
   std::vector<double> token_times_s;  // when each token was emitted, seconds from the stream start
+  std::vector<WordResult> words;      // the words of `text`, with times
   double start_s = 0, end_s = 0;      // the segment so far
   int segment = 0;                    // index of this segment within the stream
   bool is_final = false;              // the segment ended (endpoint or end of input)
@@ -78,7 +86,7 @@ class Stream {
 
  private:
   friend class Engine;
-  explicit Stream(const Engine *engine);
+  Stream(const Engine *engine, std::shared_ptr<const ContextGraph> hotwords);
   void Consume(const std::vector<float> &log_probs, const std::vector<float> &tag_probs,
                const std::vector<float> &embedding, std::vector<Tensor> states);
   void FeedChunker(const std::vector<float> &samples);
@@ -103,17 +111,24 @@ class Stream {
 struct DecodeTiming {
   double model_s = 0;
   double core_s = 0;
+  double decoder_s = 0;  // the part of core_s spent in the CTC decoder (beam search, LM, hotwords)
   int64_t chunks = 0;
 };
 
 class Engine {
  public:
-  // Validates the config, then runs one step of the model on silence and checks what comes back
+  // Validates the config and loads the LM it names (a missing or corrupt file throws
+  // std::invalid_argument naming it), then runs one step of the model on silence and checks what comes back
   // against the metadata (tensor count and shapes, finite values). A model whose metadata does
   // not describe it, or whose weights are corrupt, is refused here with std::invalid_argument
   // naming the file, not mid-stream.
   Engine(std::shared_ptr<Backend> backend, const EngineConfig &config);
-  std::unique_ptr<Stream> CreateStream() const;
+  // `hotwords` (from MakeHotwords) bias this stream's decoding; they need beam search.
+  std::unique_ptr<Stream> CreateStream(std::shared_ptr<const ContextGraph> hotwords = nullptr) const;
+  // Hotwords checked against the model's tokens (a phrase they cannot spell, or a boost out of
+  // range, throws std::invalid_argument naming it). An empty list gives nullptr: no biasing.
+  std::shared_ptr<const ContextGraph> MakeHotwords(const std::vector<Hotword> &hotwords) const;
+  const NgramLm *Lm() const { return lm_.get(); }  // the loaded LM, or nullptr
   // Decodes one chunk of every ready stream, batched as far as the backend allows. A step that
   // fails (the backend throws, or returns wrong shapes or NaN/Inf: std::runtime_error naming the
   // file) changes nothing in the streams of its batch: retrying decodes the same chunks.
@@ -131,8 +146,9 @@ class Engine {
 
   std::shared_ptr<Backend> backend_;
   EngineConfig config_;
+  std::shared_ptr<const NgramLm> lm_;  // loaded once from config_.decoding.lm, shared by all streams
   int ctc_index_, tag_index_, speaker_index_, speech_label_;
-  mutable std::atomic<int64_t> model_ns_{0}, total_ns_{0}, chunks_{0};
+  mutable std::atomic<int64_t> model_ns_{0}, total_ns_{0}, decoder_ns_{0}, chunks_{0};
 };
 
 }  // namespace mt2kd

@@ -1,0 +1,84 @@
+// A word n-gram language model (backoff form, as in ARPA files) for shallow fusion in the CTC beam
+// search. It reads ARPA text (what KenLM's lmplz, SRILM or `python -m train.lm` write) or this
+// project's compact binary form (`python -m train.lm` ships that; Save writes it).
+//
+// Binary form, little-endian, 4-byte aligned sections:
+//   "MT2KDLM\0", u32 version (1), u32 order N (1-kMaxLmOrder), u32 id_bytes (2 or 4),
+//   u32 count[N] (count[0] = vocabulary size), u32 vocab_bytes, the words NUL-terminated in id order;
+//   then per order n: word ids (n > 1; id_bytes each), i16 log10 prob x 1000, and for n < N i16 log10
+//   backoff x 1000 and u32 child_begin[count + 1] (where each entry's (n+1)-grams start in the next
+//   order, sorted by word id); the file ends with a u32 FNV-1a checksum of everything before it.
+// Probabilities are stored to 0.001 in log10 (0.0023 in natural log), clamped to [-32, 32].
+//
+// Nothing in a file is trusted: sizes, offsets, ids and ordering are checked at load, and every
+// problem is one std::invalid_argument line that names the file.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace mt2kd {
+
+inline constexpr int kMaxLmOrder = 6;
+// A model larger than this is a mistake on a device (the bundled one is under 5 MB).
+inline constexpr int64_t kMaxLmBytes = int64_t{1} << 30;
+
+// The last words a hypothesis has seen, most recent last (at most order - 1 of them).
+struct LmState {
+  int words[kMaxLmOrder - 1] = {};
+  int length = 0;
+  bool operator==(const LmState &o) const;
+};
+
+class NgramLm {
+ public:
+  // Loads an ARPA text file or a binary one (told apart by the first bytes). Throws
+  // std::invalid_argument naming `path` if the file is missing, unreadable, or not a valid model.
+  static std::shared_ptr<const NgramLm> Load(const std::string &path);
+  static NgramLm FromArpa(const std::string &text, const std::string &where);
+  static NgramLm FromBinary(const std::string &bytes, const std::string &where);
+  // Writes the binary form atomically (a temporary file beside `path`, then rename).
+  void Save(const std::string &path) const;
+  std::string ToBinary() const;
+
+  int Order() const { return order_; }
+  int VocabSize() const { return static_cast<int>(vocab_.size()); }
+  std::vector<int64_t> Counts() const;  // n-grams per order
+  const std::string &Word(int id) const { return vocab_.at(id); }
+  // The word's id, or the <unk> id for a word the model does not know.
+  int WordId(const std::string &word) const;
+  bool Knows(const std::string &word) const { return index_.count(word) > 0; }
+  // Some word of the vocabulary starts with `prefix` (the specials <unk>, <s>, </s> aside).
+  bool IsPrefix(const std::string &prefix) const;
+  int UnkId() const { return unk_; }
+  int EndId() const { return end_; }
+
+  LmState BeginState() const;  // after <s>
+  // Natural-log P(word | state), with the state after it in *next (may alias nothing else).
+  float Score(const LmState &state, int word, LmState *next) const;
+  float EndScore(const LmState &state) const { return Score(state, end_, nullptr); }
+
+ private:
+  struct Order_ {
+    std::vector<uint32_t> words;   // empty for unigrams (the index is the id)
+    std::vector<int16_t> probs;    // log10 x 1000
+    std::vector<int16_t> backoffs; // log10 x 1000; empty for the highest order
+    std::vector<uint32_t> child;   // count + 1 offsets into the next order; empty for the highest
+  };
+  // Index in order n (0-based: n = 0 is unigrams) of the n+1 words `ids[0..n]`, or -1.
+  int64_t Find(const int *ids, int n) const;
+  void Check(const std::string &where) const;  // structural invariants; throws naming `where`
+  void BuildIndex(const std::string &where);
+
+  int order_ = 0;
+  std::vector<std::string> vocab_;
+  std::unordered_map<std::string, int> index_;
+  std::vector<std::string> sorted_;  // the vocabulary in byte order, for IsPrefix
+  std::vector<Order_> orders_;
+  int unk_ = -1, begin_ = -1, end_ = -1;
+};
+
+}  // namespace mt2kd
