@@ -6,7 +6,7 @@ SETUP_STAMP := $(VENV)/.setup-done
 CORE_STAMP := $(VENV)/.core-built
 CORE_SOURCES := CMakeLists.txt $(shell find runtime -type f \( -name '*.cc' -o -name '*.h' \) 2>/dev/null)
 
-.PHONY: help setup demo test test-fast cpp-test model model-status paper-table clean
+.PHONY: help setup demo test test-fast cpp-test model model-session model-status paper-table clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/'
@@ -41,6 +41,11 @@ model: setup  ## the whole recipe behind models/default, in the background (resu
 	@mkdir -p exp
 	nohup bash scripts/make_model.sh >> exp/make_model.log 2>&1 &
 	@echo "started; follow it with: make model-status   (or tail -f exp/make_model.log)"
+
+model-session: setup  ## one session's corpus + training + bundle, in the background (resumable; log: exp/session_model.log)
+	@mkdir -p exp
+	nohup bash scripts/session_model.sh >> exp/session_model.log 2>&1 &
+	@echo "started; follow it with: tail -f exp/session_model.log"
 
 model-status:  ## follow the background `make model` log
 	tail -n 30 -f exp/make_model.log

@@ -80,6 +80,27 @@ def test_resume_continues_exactly_where_it_stopped(ci_corpus, trained, tmp_path)
         assert torch.allclose(pa, pb, atol=1e-5), name
 
 
+def test_a_bundled_student_continues_training_with_its_vocabulary(ci_corpus, trained, tmp_path):
+    """export.bundle --weights ships fp16 weights + the BPE model; a run started from them keeps that BPE."""
+    from export.bundle import BPE_FILE, WEIGHTS_FILE, ship_weights
+
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    ship_weights(trained / "best.pt", bundle)
+    assert (bundle / WEIGHTS_FILE).stat().st_size < 0.6 * (trained / "best.pt").stat().st_size  # no optimizer
+    shipped, _ = load_checkpoint(bundle / WEIGHTS_FILE)
+    original, _ = load_checkpoint(trained / "best.pt")
+    for (name, a), (_, b) in zip(original.state_dict().items(), shipped.state_dict().items()):
+        assert b.dtype == a.dtype and torch.allclose(a, b, rtol=2e-3, atol=1e-4), name
+    cont = tmp_path / "continued"
+    done = stage2(ci_corpus, cont, f"init_from={bundle / WEIGHTS_FILE}", "steps=4")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (cont / "bpe.model").read_bytes() == (trained / BPE_FILE).read_bytes()
+    (bundle / BPE_FILE).unlink()
+    with pytest.raises(FileNotFoundError, match="BPE model"):
+        ship_weights(bundle / WEIGHTS_FILE, tmp_path)
+
+
 def test_two_process_ddp_with_gloo(ci_corpus, tmp_path):
     torchrun = shutil.which("torchrun", path=str(Path(sys.executable).parent))
     assert torchrun, "torchrun missing from the environment"

@@ -10,6 +10,7 @@ import json
 import math
 import os
 import random
+import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -41,6 +42,11 @@ def make_tasks(cfg: TrainConfig, out: Path, is_main: bool):
 
         return DistillationTasks(cfg.targets)
     tasks = tuple(t for t, ratio in cfg.task_ratio.items() if ratio > 0)
+    inherited = Path(cfg.init_from).parent / "bpe.model" if cfg.init_from else None
+    if is_main and inherited is not None and inherited.is_file() and not (out / "bpe.model").exists():
+        # A student that already reads (a bundle's student.pt, or another run's checkpoint) keeps its
+        # vocabulary: a new BPE model would give its CTC outputs other meanings.
+        shutil.copy2(inherited, out / "bpe.model")
     return SupervisedTasks(cfg.corpus, out, cfg.bpe_vocab_size, is_main, tasks)
 
 

@@ -71,6 +71,19 @@ PRESETS = {
                          ("espeak", 0.3)),
         train_clips_per_class=12, test_clips_per_class=4, train_mixtures=120, test_mixtures=30, sv_trials=500,
     ),
+    # One working session: what 2 cores render in about an hour, for machines whose disk does not outlive a
+    # session (corpus and checkpoints are rebuilt each time; the bundled student weights carry training over).
+    # About 24 h of training speech (~80 % neural, ~11 % espeak), ~1,050 training speakers, one audition each.
+    "session": CorpusPreset(
+        name="session", hibari_train_speakers=700, hibari_heldout_speakers=24, kokoro_train_speakers=100,
+        kokoro_heldout_speakers=16, espeak_train_speakers=180, espeak_heldout_speakers=32, recorded_variants=8,
+        utts_per_hibari_speaker=24, utts_per_kokoro_speaker=5, utts_per_recorded_speaker=40,
+        utts_per_espeak_speaker=14, utts_per_heldout_speaker=10, heldout_sentences=1000, dev_utts=400,
+        audition_utts=1,
+        check_fractions=(("hibari", 0.05), ("kokoro", 0.25), ("flite", 0.15), ("festival", 0.15), ("piper", 0.15),
+                         ("espeak", 0.3)),
+        train_clips_per_class=48, test_clips_per_class=12, train_mixtures=800, test_mixtures=200, sv_trials=6000,
+    ),
     # The real thing: >= 60 h of training speech (about 3/4 neural, <= 1/5 espeak), >= 1,000 training
     # speakers, >= 100 held-out speakers, >= 40 training clips per class. About 10 core-hours: Kokoro
     # (1.9x real time per core) and the Whisper checks (0.17 s per second checked) are most of it.

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# One working session's recipe (issue 14), for machines whose disk does not outlive a session (see NOTES.md):
+#   corpus (`session` preset, ~1 h on 2 cores) -> stage 2 multi-task (train/configs/session.yaml, ~55 min),
+#   continuing from the bundled student's weights when the bundle ships them -> streaming evaluation
+#   -> export (ONNX + ExecuTorch, fp32 + int8) -> int8-vs-fp32 evaluation -> word LM -> bundle (+ weights)
+# Every step resumes where it stopped. `make model-session` starts it in the background
+# (log: exp/session_model.log). OUT=build/candidate bundles beside models/default, to compare first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+CORPUS=${CORPUS:-data/corpus-session}
+RUN=${RUN:-exp/session/multitask}
+BUILD=${BUILD:-build/model-session}
+OUT=${OUT:-models/default}
+# Continue from the bundle's weights (fp16, with the BPE model they were trained with) unless INIT says otherwise;
+# INIT= (empty) trains from scratch.
+INIT=${INIT-$( [ -f models/default/student.pt ] && echo models/default/student.pt )}
+step() { echo; echo "== [$(date +%H:%M:%S)] $*"; }
+
+step "1/7 corpus: $CORPUS (skips what is already rendered)"
+nice -n 10 "$PY" -m train.data --preset session --out "$CORPUS"
+
+step "2/7 stage 2 (multi-task) from ${INIT:-scratch}: $RUN"
+nice -n 10 "$PY" -m train.stage2 --config train/configs/session.yaml --set "corpus=$CORPUS" --set "out=$RUN" \
+  --set "init_from=$INIT"
+
+step "3/7 streaming evaluation on the held-out sets: $RUN/eval.json"
+if [ ! -f "$RUN/eval.json" ] || [ "$RUN/best.pt" -nt "$RUN/eval.json" ]; then
+  nice -n 10 "$PY" -m train.evaluation.students --checkpoint "$RUN/best.pt" --corpus "$CORPUS" \
+    --out "$RUN/eval.json" --scores "$RUN/sv_scores.npz" > /dev/null
+fi
+
+step "4/7 export: $BUILD"
+if [ ! -f "$BUILD/manifest.json" ] || [ "$RUN/best.pt" -nt "$BUILD/manifest.json" ]; then
+  nice -n 10 "$PY" -m export "$RUN/best.pt" --out "$BUILD" --calibration "$CORPUS/manifests/pool_cuts_train.jsonl.gz"
+fi
+
+step "5/7 int8 against fp32 on the held-out sets (ONNX Runtime and ExecuTorch)"
+for backend in onnx executorch; do
+  report="$BUILD/evaluation_int8_$backend.json"
+  if [ ! -f "$report" ] || [ "$BUILD/manifest.json" -nt "$report" ]; then
+    nice -n 10 "$PY" -m train.evaluation.students --model "$BUILD" --backend "$backend" --precision int8 \
+      --compare fp32 --corpus "$CORPUS" --out "$report" > /dev/null
+  fi
+done
+
+step "6/7 word LM from the training text (held-out sentences left out): $BUILD/lm.bin"
+if [ ! -f "$BUILD/lm.bin" ] || [ "$CORPUS/build.json" -nt "$BUILD/lm.bin" ]; then
+  "$PY" -m train.lm build --corpus "$CORPUS" --out "$BUILD/lm.bin"
+fi
+
+step "7/7 bundle: $OUT"
+"$PY" -m export.bundle "$BUILD" --out "$OUT" --demo-corpus "$CORPUS" --lm "$BUILD/lm.bin" --weights "$RUN/best.pt" \
+  --report "$RUN/eval.json" --report "$BUILD/evaluation_int8_onnx.json" \
+  --report "$BUILD/evaluation_int8_executorch.json"
+step "done: $OUT (try: make demo)"
