@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One working session's recipe (issue 14), for machines whose disk does not outlive a session (see NOTES.md):
-#   corpus (`session` preset, ~1 h on 2 cores) -> stage 2 multi-task (train/configs/session.yaml, ~55 min),
+#   corpus (`session` preset, ~1 h on 2 cores) -> stage 2 multi-task (train/configs/session.yaml, ~45 min),
 #   continuing from the bundled student's weights when the bundle ships them -> streaming evaluation
 #   -> export (ONNX + ExecuTorch, fp32 + int8) -> int8-vs-fp32 evaluation -> word LM -> bundle (+ weights)
 # Every step resumes where it stopped. `make model-session` starts it in the background
@@ -18,7 +18,8 @@ INIT=${INIT-$( [ -f models/default/student.pt ] && echo models/default/student.p
 step() { echo; echo "== [$(date +%H:%M:%S)] $*"; }
 
 step "1/7 corpus: $CORPUS (skips what is already rendered)"
-nice -n 10 "$PY" -m train.data --preset session --out "$CORPUS"
+# SPEECH_LIMIT=N renders only N utterances beyond the auditions (held-out sets first): less time, less speech
+nice -n 10 "$PY" -m train.data --preset session --out "$CORPUS" ${SPEECH_LIMIT:+--speech-limit "$SPEECH_LIMIT"}
 
 step "2/7 stage 2 (multi-task) from ${INIT:-scratch}: $RUN"
 nice -n 10 "$PY" -m train.stage2 --config train/configs/session.yaml --set "corpus=$CORPUS" --set "out=$RUN" \

@@ -244,3 +244,26 @@ def test_manifests_only_describes_a_partial_build_without_rendering(corpus, tmp_
     assert 0 < len(cuts(copy, "speech", "train")) <= len(speech) - len(speech) // 2
     with_audio = [j for j in (copy / "audio" / "speech" / "train").glob("*.json") if j.with_suffix(".flac").exists()]
     assert len(with_audio) == len(speech) - len(speech) // 2  # nothing was rendered again
+
+
+def test_a_speech_limit_keeps_held_out_sets_and_event_bases_whole_and_is_a_prefix_of_the_full_plan():
+    from train.data.build import LIMITED_CANDIDATES, limit_speech
+    from train.data.plan import item_seed, plan_hash_order
+
+    def utt(i, split):
+        return {"kind": "speech", "id": f"u{i}", "split": split, "seed": item_seed(0, f"u{i}")}
+
+    speech = [utt(i, "train") for i in range(200)] + [utt(i, "test") for i in range(200, 220)] + \
+        [utt(i, "dev") for i in range(220, 230)]
+    events = [{"id": "ev", "generator": "speech_corpus", "source": "u5", "candidates": [f"u{i}" for i in range(5, 13)]}]
+    mixtures = [{"id": "mix", "base": {"kind": "speech", "id": "u50", "candidates": ["u50", "u51"]}},
+                {"id": "mix2", "base": {"kind": "event", "id": "ev"}}]
+    chosen = {it["id"] for it in limit_speech(speech, events, mixtures, 60)}
+    assert len(chosen) == 60
+    assert {f"u{i}" for i in range(200, 230)} <= chosen  # every held-out utterance
+    assert {f"u{i}" for i in range(5, 5 + LIMITED_CANDIDATES)} | {"u50", "u51"} <= chosen  # what clips are built on
+    # the rest is the start of the order a full build renders in, so an interrupted full build's items are reused
+    train_rest = [it["id"] for it in plan_hash_order(speech) if it["split"] == "train"]
+    picked = [i for i in train_rest if i in chosen]
+    assert picked[:10] == train_rest[:10]
+    assert len(limit_speech(speech, events, mixtures, 1000)) == len(speech)

@@ -49,7 +49,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help=f"where unpacked Debian data packages are kept (default {DEFAULT_CACHE_DIR})")
     parser.add_argument("--manifests-only", action="store_true",
                         help="render nothing: write manifests and stats of what is rendered so far (a partial corpus)")
+    parser.add_argument("--speech-limit", type=int, metavar="N",
+                        help="render at most N speech utterances beyond the auditions (held-out sets first), then "
+                        "all events and mixtures: a smaller corpus for the time at hand; rerun without it to finish")
     args = parser.parse_args(argv)
+    if args.speech_limit is not None and args.speech_limit < 1:
+        parser.error("--speech-limit must be at least 1")
     if args.workers < 1:
         parser.error("--workers must be at least 1")
     return args
@@ -58,7 +63,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     stats = build(PRESETS[args.preset], args.out, seed=args.seed, workers=args.workers, cache_dir=args.cache_dir,
-                  render=not args.manifests_only)
+                  render=not args.manifests_only, speech_limit=args.speech_limit)
     print(f"built preset {args.preset} in {args.out}: {stats['total_hours']:.2f} h; see {args.out / 'stats.md'}")
     return 0
 
