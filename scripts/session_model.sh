@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One working session's recipe (issue 14), for machines whose disk does not outlive a session (see NOTES.md):
-#   corpus (`session` preset, ~1 h on 2 cores) -> stage 2 multi-task (train/configs/session.yaml, ~45 min),
+#   corpus (`session` preset, ~1 h on 2 cores) -> stage 2 multi-task (train/configs/session.yaml, ~50 min),
 #   continuing from the bundled student's weights when the bundle ships them -> streaming evaluation
 #   -> export (ONNX + ExecuTorch, fp32 + int8) -> int8-vs-fp32 evaluation -> word LM -> bundle (+ weights)
 # Every step resumes where it stopped. `make model-session` starts it in the background
@@ -14,7 +14,7 @@ BUILD=${BUILD:-build/model-session}
 OUT=${OUT:-models/default}
 # Continue from the bundle's weights (fp16, with the BPE model they were trained with) unless INIT says otherwise;
 # INIT= (empty) trains from scratch.
-INIT=${INIT-$( [ -f models/default/student.pt ] && echo models/default/student.pt )}
+INIT=${INIT-$( [ -f models/default/student.pt ] && echo models/default/student.pt || true )}
 step() { echo; echo "== [$(date +%H:%M:%S)] $*"; }
 
 step "1/7 corpus: $CORPUS (skips what is already rendered)"

@@ -49,7 +49,8 @@ def _supervision(meta: dict):
                   "pitch": spk["pitch"], "formant": spk["formant"], "rate": spk["rate"], "accent": spk["accent"],
                   "blend": spk["blend"], "real_voice": spk["system"] != "espeak", "sentence_id": meta["sentence_id"],
                   "tempo": meta["tempo"], "augment": meta["augment"], "seed": meta["seed"]}
-        if "check" in meta:  # Whisper base's reading of the clean synthesis (transcript_check.py)
+        if isinstance(meta.get("check"), dict):  # Whisper base's reading of the clean synthesis (transcript_check.py);
+            # an utterance the plan did not check keeps the plan's False
             custom["teacher_wer"] = meta["check"]["wer"]
         return SupervisionSegment(id=meta["id"], recording_id=meta["id"], start=0.0, duration=duration, channel=0,
                                   text=meta["text"], speaker=spk["speaker_id"], language="English", custom=custom)
