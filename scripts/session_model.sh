@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One working session's recipe (issue 14), for machines whose disk does not outlive a session (see NOTES.md):
-#   corpus (`session` preset, ~1 h on 2 cores) -> stage 2 multi-task (train/configs/session.yaml, ~50 min),
+#   corpus (`session` preset, ~1 h on 2 cores) -> stage 2 multi-task (train/configs/session.yaml, ~45 min),
 #   continuing from the bundled student's weights when the bundle ships them -> streaming evaluation
 #   -> export (ONNX + ExecuTorch, fp32 + int8) -> int8-vs-fp32 evaluation -> word LM -> bundle (+ weights)
 # Every step resumes where it stopped. `make model-session` starts it in the background
