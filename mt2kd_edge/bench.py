@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .spec import SAMPLE_RATE
+
 FORMS = (("onnx", "fp32"), ("onnx", "int8"), ("executorch", "fp32"), ("executorch", "int8"))
 
 
@@ -50,7 +52,7 @@ def _demo_audio(model_dir: str, seconds: float) -> np.ndarray | None:
     from .audio_io import read_mono_16k
 
     clip = read_mono_16k(str(path))
-    return np.tile(clip, int(np.ceil(seconds * 16000 / len(clip))))[:int(seconds * 16000)]
+    return np.tile(clip, int(np.ceil(seconds * SAMPLE_RATE / len(clip))))[:int(seconds * SAMPLE_RATE)]
 
 
 def worker_engine(model_dir: str, backend: str, precision: str, seconds: float, threads: int,
@@ -62,7 +64,7 @@ def worker_engine(model_dir: str, backend: str, precision: str, seconds: float, 
     audio = _demo_audio(model_dir, seconds) if audio_kind == "demo" else None
     audio = _audio(seconds) if audio is None else audio
     stream = engine.create_stream()
-    stream.accept_waveform(16000, audio)
+    stream.accept_waveform(SAMPLE_RATE, audio)
     stream.input_finished()
     engine.decode(stream)  # warm-up chunk (first-call allocations)
     steps = []
@@ -97,15 +99,22 @@ def worker_torch(checkpoint: str, seconds: float, threads: int) -> dict:
     return _summary(steps[1:], seconds)
 
 
+def _mel_bins(model_dir: Path) -> int:
+    from .model_files import read_model_metadata
+
+    return read_model_metadata(model_dir / "model.json")["frontend"]["num_mel_bins"]
+
+
 def worker_sherpa(model_dir: str, seconds: float, threads: int) -> dict:
     import sherpa_onnx
 
     d = Path(model_dir) / "sherpa"
     rec = sherpa_onnx.OnlineRecognizer.from_zipformer2_ctc(tokens=str(d / "tokens.txt"), model=str(d / "asr.onnx"),
-                                                           num_threads=threads, sample_rate=16000, feature_dim=80)
+                                                           num_threads=threads, sample_rate=SAMPLE_RATE,
+                                                           feature_dim=_mel_bins(Path(model_dir)))
     s = rec.create_stream()
-    s.accept_waveform(16000, _audio(seconds))
-    s.accept_waveform(16000, np.zeros(8000, np.float32))
+    s.accept_waveform(SAMPLE_RATE, _audio(seconds))
+    s.accept_waveform(SAMPLE_RATE, np.zeros(SAMPLE_RATE // 2, np.float32))
     s.input_finished()
     steps = []
     while rec.is_ready(s):

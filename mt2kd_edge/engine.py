@@ -25,6 +25,7 @@ from .model_files import ModelFileError, read_decoding_defaults
 from .results import (Event, FinalEvent, PartialEvent, SpeakerEvent, SpeakerMatch, Tag, TagEvent, Token,
                       Transcript, Word)
 from .speakers import SpeakerStore
+from .spec import SAMPLE_RATE
 
 DEFAULT_SPEAKER_THRESHOLD = 0.5  # cosine; tune it on your own trials (see the README's DET curve)
 # Enrollment needs this much sound: a voiceprint from 1 sample or from silence is the voiceprint
@@ -267,7 +268,7 @@ class Engine:
         while stream.is_ready():
             self._core.decode_stream(stream._core)
 
-    def embed(self, samples: np.ndarray, sample_rate: int = 16000) -> np.ndarray:
+    def embed(self, samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
         """The speaker embedding of a whole recording."""
         stream = self.create_stream()
         stream.accept_waveform(sample_rate, samples)
@@ -275,7 +276,7 @@ class Engine:
         self.decode_all(stream)
         return stream.speaker_embedding()
 
-    def enrollment_embedding(self, samples: np.ndarray, sample_rate: int = 16000,
+    def enrollment_embedding(self, samples: np.ndarray, sample_rate: int = SAMPLE_RATE,
                              min_speech_s: float = 0.0) -> np.ndarray:
         """The embedding of a recording to enroll, refused (ValueError, saying why) unless it holds
         MIN_ENROLL_SOUND_S of sound above SOUND_FLOOR_DBFS and, when ``min_speech_s`` > 0, that many
@@ -304,7 +305,7 @@ class Engine:
             return SpeakerMatch(None, -1.0)
         return self.speakers.identify(embedding, self.speaker_threshold)
 
-    def events(self, chunks: Iterable[np.ndarray], sample_rate: int = 16000,
+    def events(self, chunks: Iterable[np.ndarray], sample_rate: int = SAMPLE_RATE,
                stream: Stream | None = None) -> Iterator[Event]:
         """Stream audio chunks (any sizes) and yield typed events as they happen: partial and
         final transcripts, tag events (start to end), and who spoke each utterance. Pass your own

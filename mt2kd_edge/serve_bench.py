@@ -21,8 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from .client import CHUNK_MS, astream_audio
+from .spec import SAMPLE_RATE
 
-RATES = (16000, 48000, 8000, 44100)  # client k sends at RATES[k % 4]: the server resamples all but the first
+RATES = (SAMPLE_RATE, 48000, 8000, 44100)  # client k sends at RATES[k % 4]: the server resamples all but the first
 START_SPREAD_S = 0.32  # clients start spread over one model chunk, as independent users would
 SCORE_TOLERANCE = 0.02  # tag / speaker scores: batched int8 ONNX quantizes each batch with one scale
 

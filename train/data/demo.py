@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from mt2kd_edge.fileio import atomic_write
+from mt2kd_edge.spec import SAMPLE_RATE
 
 from .effects import mix_at_snr, set_level
 
-SAMPLE_RATE = 16000
 # Two held-out voices of different people (see reports/corpus_default/stats.md): names are what the demo
 # enrolls them as.
 SPEAKERS = {"alan": "flite-awb-c+0-f1.00-r1.00", "ken": "festival-voice-ked-diphone-c+0-f1.00-r1.00"}

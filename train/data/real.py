@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 from mt2kd_edge.fileio import atomic_write
+from mt2kd_edge.spec import SAMPLE_RATE
 
 LIBRISPEECH_SPLITS = {
     "train": ("train-clean-100", "train-clean-360", "train-other-500"),
@@ -49,7 +50,7 @@ def _cuts(manifests: dict, parts: tuple[str, ...]):
     cuts = sets[0]
     for more in sets[1:]:
         cuts = cuts + more
-    return cuts.resample(16000)
+    return cuts.resample(SAMPLE_RATE)
 
 
 def import_librispeech(corpus_dir: Path, out: Path) -> dict[str, int]:
@@ -114,7 +115,7 @@ def _cuts_from(rows: list[tuple[str, Path, dict]]):
         cut.supervisions = [SupervisionSegment(id=cut_id, recording_id=cut_id, start=0.0, duration=cut.duration,
                                                **fields)]
         cuts.append(cut)
-    return CutSet.from_cuts(cuts).resample(16000)
+    return CutSet.from_cuts(cuts).resample(SAMPLE_RATE)
 
 
 def import_audioset(corpus_dir: Path, out: Path) -> dict[str, int]:

@@ -49,13 +49,13 @@ from pathlib import Path
 import numpy as np
 
 from mt2kd_edge.fileio import atomic_write
+from mt2kd_edge.spec import SAMPLE_RATE
 
 from .deps import _run  # apt-get with the builder's one-line errors
 from .manifests import save_manifest
 from .text import number_to_words
 
 SPLIT = "realdev"
-SAMPLE_RATE = 16000
 PEAK = 0.999  # a decoded Ogg may overshoot 1.0; such a clip is scaled down (custom["gain"]), nothing else changes
 SIDECAR_VERSION = 1
 

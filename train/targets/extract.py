@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mt2kd_edge.spec import SAMPLE_RATE
+
 POOL_MANIFEST = "pool_cuts_train.jsonl.gz"  # the stage-1 pool (train/data/README.md)
 CACHED_MANIFEST = "pool_cuts_train_targets.jsonl.gz"
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "CT2_INTER_THREADS")
@@ -78,7 +80,7 @@ def _run_shard(job: tuple[int, list[dict], str]) -> dict[str, Any]:
         for d in cut_dicts:
             cut = MonoCut.from_dict(d)
             audio = cut.load_audio()[0]
-            audio_s += len(audio) / 16000
+            audio_s += len(audio) / SAMPLE_RATE
             custom = dict(cut.custom or {})
             for t in teachers:
                 t0 = time.perf_counter()
