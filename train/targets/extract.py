@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from mt2kd_edge.spec import SAMPLE_RATE
+from train.data.layout import MANIFESTS, POOL_CUTS
 
-POOL_MANIFEST = "pool_cuts_train.jsonl.gz"  # the stage-1 pool (train/data/README.md)
+POOL_MANIFEST = POOL_CUTS  # the stage-1 pool (train/data/README.md)
 CACHED_MANIFEST = "pool_cuts_train_targets.jsonl.gz"
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "CT2_INTER_THREADS")
 
@@ -198,7 +199,7 @@ def run_extract(args: Any) -> dict[str, Any]:
     setup = TeacherSetup(names=names, at_checkpoint=str(at) if "tagger" in names else None,
                          whisper_window_s=args.whisper_window_s,
                          onnx_configs=tuple(str(p) for p in args.onnx_teacher))
-    summary = extract_pool(args.corpus / "manifests" / POOL_MANIFEST, args.out / "targets", setup,
+    summary = extract_pool(args.corpus / MANIFESTS / POOL_MANIFEST, args.out / "targets", setup,
                            workers=args.workers, shard_size=args.shard_size, limit=args.limit)
     print(json.dumps(summary, indent=2))
     return summary
