@@ -42,7 +42,7 @@ environment:
 
 
 class _RenamedOption(argparse.Action):
-    """An option's old spelling: it still works, and says once on stderr which option replaced it."""
+    """An option's old spelling: it still works, and a note on stderr names the option that replaced it."""
 
     def __init__(self, option_strings, dest, new: str, **kwargs):
         super().__init__(option_strings, dest, **kwargs)
@@ -537,8 +537,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("files", nargs="+", metavar="FILE", help="audio files (any rate; resampled to the model's)")
     pieces = _number(int, 10, 10000)
     r.add_argument("--piece-ms", type=pieces, default=100, metavar="MS",
-                   help="size of the audio pieces fed in, 10-10000 ms (default 100; the model's own chunk is "
-                        "fixed by the model)")
+                   help="size of the audio pieces fed in, 10-10000 ms (default 100; any size works: the "
+                        "runtime buffers them into the model's own chunks)")
     r.add_argument("--chunk-ms", type=pieces, dest="piece_ms", action=_RenamedOption, new="--piece-ms",
                    help=argparse.SUPPRESS)  # its name until issue 16; `check --chunk-ms` is the model chunk
     r.add_argument("--realtime", action="store_true", help="pace the input like a live source")
