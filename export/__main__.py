@@ -11,7 +11,8 @@ from .model_dir import ALL_FORMS, ExportOptions, export_checkpoint
 
 EPILOG = f"""forms: {', '.join(ALL_FORMS)} (default: all)
   onnx-fp32 / onnx-int8   native streaming model for onnxruntime (int8: dynamic, QUInt8 weights)
-  pte-fp32 / pte-int8     native streaming model for ExecuTorch + XNNPACK (int8: PT2E, calibrated)
+  pte-fp32 / pte-int8     native streaming model for ExecuTorch + XNNPACK (int8: PT2E weights,
+                          dynamic activations; --pte-int8 static calibrates them instead)
   sherpa                  sherpa-onnx flavours: streaming zipformer2-CTC, speaker embedding, tagging
 
 example:
@@ -19,15 +20,15 @@ example:
 """
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m export", description=__doc__, epilog=EPILOG,
+def main(argv: list[str] | None = None, prog: str = "python -m export") -> int:
+    p = argparse.ArgumentParser(prog=prog, description=__doc__, epilog=EPILOG,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("checkpoint", type=Path, help="an mt2kd-edge checkpoint (.pt)")
     p.add_argument("--out", type=Path, required=True, help="model directory to create or replace")
     p.add_argument("--forms", default=",".join(ALL_FORMS), help="comma-separated subset of the forms")
     p.add_argument("--calibration", type=Path, help="int8 calibration audio: a folder of 16 kHz files "
                    "or a lhotse manifest (default: synthetic speech-like audio)")
-    p.add_argument("--calibration-files", type=int, default=32, help="how many files to calibrate on")
+    p.add_argument("--calibration-files", type=int, default=32, help="how many files to calibrate on (default 32)")
     p.add_argument("--pte-int8", choices=("dynamic", "static"), default="dynamic",
                    help="ExecuTorch int8 activations: dynamic (default, keeps fp32 quality) or static (calibrated)")
     args = p.parse_args(argv)

@@ -19,14 +19,15 @@ import shutil
 import sys
 from pathlib import Path
 
-from .model_dir import build_directory, write_manifest
+from mt2kd_edge import model_layout as layout
+from mt2kd_edge.model_layout import SHIPPED
 
-SHIPPED = ("model.json", "tokens.txt", "labels.csv", "model.int8.onnx", "model.int8.pte")
+from .model_dir import build_directory, write_manifest
 
 
 # What ``--weights`` adds: the student for fine-tuning (``--set init_from=models/default/student.pt``) and the
 # tokenizer its CTC head was trained with (copied into a run that starts from it, so the vocabulary is kept).
-WEIGHTS_FILE, BPE_FILE = "student.pt", "bpe.model"
+WEIGHTS_FILE, BPE_FILE = layout.WEIGHTS, layout.BPE
 
 
 def bundle(source: Path, out: Path, reports: list[Path], demo_corpus: Path | None, lm: Path | None = None,
@@ -50,7 +51,7 @@ def bundle(source: Path, out: Path, reports: list[Path], demo_corpus: Path | Non
             ship_weights(weights, staging)
         if demo_corpus:
             make_demo(staging, demo_corpus, **demo_options)
-        return write_manifest(staging, json.loads((staging / "model.json").read_text()))
+        return write_manifest(staging, json.loads((staging / layout.MODEL_JSON).read_text()))
 
     return build_directory(out, fill)
 
@@ -80,14 +81,14 @@ def make_demo(model_dir: Path, corpus: Path, **options) -> None:
     from mt2kd_edge.audio_io import read_audio
     from train.data.demo import build
 
-    demo = model_dir / "demo"
+    demo = model_dir / layout.DEMO
     info = build(corpus, demo, **options)
     engine = Engine.from_dir(model_dir, backend="onnx")  # both int8 forms agree to cosine >= 0.9998
     for name, files in info["enroll"].items():
         for entry in files:
             samples, rate = read_audio(demo / entry["file"])
             engine.speakers.enroll(name, engine.embed(samples, rate))
-    engine.speakers.save(demo / "speakers.json")
+    engine.speakers.save(demo / layout.DEMO_SPEAKERS)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,7 +11,6 @@ from typing import Any
 
 from mt2kd_edge import __version__
 from mt2kd_edge.model import MT2KDModel
-from mt2kd_edge.model import frontend as fb
 from mt2kd_edge.model_files import METADATA_KEY, MODEL_FORMAT, MODEL_FORMAT_VERSION, to_json  # noqa: F401
 
 
@@ -32,16 +31,6 @@ class Vocabulary:
         return cls(list(tokens), [tuple(lab) for lab in labels], placeholder)
 
 
-def frontend_settings() -> dict[str, Any]:
-    """The Kaldi fbank the graph computes (and the sherpa flavours expect as input)."""
-    return {
-        "type": "kaldi-fbank", "sample_rate": 16000, "num_mel_bins": 80,
-        "frame_length_ms": 25, "frame_shift_ms": 10, "window": "povey", "remove_dc_offset": True,
-        "preemph_coeff": fb.PREEMPH, "low_freq_hz": fb.LOW_HZ, "high_freq_hz": fb.HIGH_HZ,
-        "snip_edges": False, "dither": 0.0, "log_floor": fb.LOG_FLOOR, "samples_range": "[-1, 1]",
-    }
-
-
 def build_metadata(model: MT2KDModel, vocab: Vocabulary, **artefact: Any) -> dict[str, Any]:
     """The metadata document; ``artefact`` adds per-file facts (backend, precision, ...)."""
     return {
@@ -50,7 +39,7 @@ def build_metadata(model: MT2KDModel, vocab: Vocabulary, **artefact: Any) -> dic
         "mt2kd_edge_version": __version__,
         "model_config": model.config.to_dict(),
         "streaming_spec": model.streaming_spec().to_dict(),
-        "frontend": frontend_settings(),
+        "frontend": model.frontend.settings(),  # built from the model config by frontend.py
         "tokens": vocab.tokens,
         "labels": [{"index": i, "mid": m, "name": n} for i, (m, n) in enumerate(vocab.labels)],
         "placeholder_vocabulary": vocab.placeholder,

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
 import json
 import os
 import shutil
@@ -14,7 +11,9 @@ from pathlib import Path
 
 import torch
 
-from mt2kd_edge.fileio import atomic_write
+from mt2kd_edge import model_layout as layout
+from mt2kd_edge.fileio import atomic_write, sha256
+from mt2kd_edge.labels_csv import write_labels_csv
 from mt2kd_edge.model import MT2KDModel
 from mt2kd_edge.model.checkpoint import load_checkpoint, read_checkpoint
 
@@ -22,7 +21,7 @@ from . import executorch_native, onnx_native, sherpa_flavours
 from .calibration import calibration_chunks
 from .metadata import Vocabulary, build_metadata
 
-MANIFEST = "manifest.json"
+MANIFEST = layout.MANIFEST
 ALL_FORMS = ("onnx-fp32", "onnx-int8", "pte-fp32", "pte-int8", "sherpa")
 
 
@@ -45,24 +44,6 @@ def tokens_txt(tokens: list[str]) -> str:
     return "".join(f"{t} {i}\n" for i, t in enumerate(tokens))
 
 
-def labels_csv(labels: list[tuple[str, str]]) -> str:
-    """sherpa-onnx's format: a header, then index,mid,"display name" with the name quoted."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
-    writer.writerow(["index", "mid", "display_name"])
-    for i, (mid, name) in enumerate(labels):
-        buf.write(f'{i},{mid},"{name}"\n')
-    return buf.getvalue()
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def write_manifest(root: Path, metadata: dict) -> dict:
     files = {str(p.relative_to(root)): {"bytes": p.stat().st_size, "sha256": sha256(p)}
              for p in sorted(root.rglob("*")) if p.is_file() and p.name != MANIFEST}
@@ -82,22 +63,22 @@ def _timed(opts: ExportOptions, name: str, fn, *args) -> object:
 
 def _export_into(model: MT2KDModel, vocab: Vocabulary, out: Path, opts: ExportOptions) -> dict:
     common = build_metadata(model, vocab)
-    write_text(out / "model.json", json.dumps(common, indent=2) + "\n")
-    write_text(out / "tokens.txt", tokens_txt(vocab.tokens))
-    write_text(out / "labels.csv", labels_csv(vocab.labels))
+    write_text(out / layout.MODEL_JSON, json.dumps(common, indent=2) + "\n")
+    write_text(out / layout.TOKENS, tokens_txt(vocab.tokens))
+    write_labels_csv(out / layout.LABELS, vocab.labels)
     forms = set(opts.forms)
     if forms & {"onnx-fp32", "onnx-int8"}:
-        fp32 = out / "model.fp32.onnx"
+        fp32 = out / layout.model_file("onnx", "fp32")
         _timed(opts, "onnx-fp32", onnx_native.export_fp32, model, fp32,
                build_metadata(model, vocab, backend="onnx", precision="fp32"))
         if "onnx-int8" in forms:
-            _timed(opts, "onnx-int8", onnx_native.quantize_int8, fp32, out / "model.int8.onnx",
+            _timed(opts, "onnx-int8", onnx_native.quantize_int8, fp32, out / layout.model_file("onnx", "int8"),
                    build_metadata(model, vocab, backend="onnx", precision="int8",
                                   quantization="onnxruntime dynamic, QUInt8 weights, reduce_range"))
         if "onnx-fp32" not in forms:
             fp32.unlink()
     if "pte-fp32" in forms:
-        _timed(opts, "pte-fp32", executorch_native.export_fp32, model, out / "model.fp32.pte",
+        _timed(opts, "pte-fp32", executorch_native.export_fp32, model, out / layout.model_file("executorch", "fp32"),
                build_metadata(model, vocab, backend="executorch", precision="fp32"))
     if "pte-int8" in forms:
         chunks, described = calibration_chunks(model.config.chunk_samples, opts.calibration, opts.calibration_files)
@@ -105,15 +86,16 @@ def _export_into(model: MT2KDModel, vocab: Vocabulary, out: Path, opts: ExportOp
                        else f"static int8 activations calibrated on {described}")
         meta = build_metadata(model, vocab, backend="executorch", precision="int8",
                               quantization=f"PT2E XNNPACKQuantizer per-channel symmetric weights, {activations}")
-        _timed(opts, "pte-int8", executorch_native.export_int8, model, out / "model.int8.pte", meta, chunks,
+        _timed(opts, "pte-int8", executorch_native.export_int8, model, out / layout.model_file("executorch", "int8"), meta, chunks,
                opts.pte_int8_scheme)
     if "sherpa" in forms:
-        (out / "sherpa").mkdir(exist_ok=True)
-        _timed(opts, "sherpa-asr", sherpa_flavours.export_streaming_ctc, model, out / "sherpa" / "asr.onnx")
-        _timed(opts, "sherpa-speaker", sherpa_flavours.export_speaker, model, out / "sherpa" / "speaker.onnx")
-        _timed(opts, "sherpa-tagging", sherpa_flavours.export_tagger, model, out / "sherpa" / "tagging.onnx")
-        write_text(out / "sherpa" / "tokens.txt", tokens_txt(vocab.tokens))
-        write_text(out / "sherpa" / "labels.csv", labels_csv(vocab.labels))
+        sherpa = out / layout.SHERPA
+        sherpa.mkdir(exist_ok=True)
+        _timed(opts, "sherpa-asr", sherpa_flavours.export_streaming_ctc, model, sherpa / layout.SHERPA_ASR)
+        _timed(opts, "sherpa-speaker", sherpa_flavours.export_speaker, model, sherpa / layout.SHERPA_SPEAKER)
+        _timed(opts, "sherpa-tagging", sherpa_flavours.export_tagger, model, sherpa / layout.SHERPA_TAGGING)
+        write_text(sherpa / layout.TOKENS, tokens_txt(vocab.tokens))
+        write_labels_csv(sherpa / layout.LABELS, vocab.labels)
     return write_manifest(out, common)
 
 

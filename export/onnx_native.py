@@ -42,7 +42,8 @@ def export_fp32(model: MT2KDModel, path: Path, metadata: dict) -> None:
 
 def quantize_int8(fp32_path: Path, path: Path, metadata: dict) -> None:
     """Dynamic int8: weights QUInt8 with reduce_range. Plain QInt8 weights lost 8% top-1 token
-    agreement on AVX2 CPUs without VNNI (DESIGN.md); QUInt8 + reduce_range kept 100%."""
+    agreement on AVX2 CPUs without VNNI (measured when this exporter was written: int8 kernels without VNNI
+    saturate the u8 x s8 products); QUInt8 + reduce_range kept 100%."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     proto = onnx.load(str(fp32_path))

@@ -15,38 +15,43 @@ from pathlib import Path
 
 import numpy as np
 
+from mt2kd_edge import model_layout as layout
+from mt2kd_edge.model_files import read_model_metadata
+from mt2kd_edge.spec import SAMPLE_RATE
+
 TAIL_SILENCE_S = 0.5  # sherpa decodes only whole windows; silence flushes the last one
 
 
 def run(model_dir: Path, audio: np.ndarray, top_k: int = 3) -> dict:
     import sherpa_onnx
 
-    d = model_dir / "sherpa"
+    d = model_dir / layout.SHERPA
     rec = sherpa_onnx.OnlineRecognizer.from_zipformer2_ctc(
-        tokens=str(d / "tokens.txt"), model=str(d / "asr.onnx"), num_threads=1, sample_rate=16000,
-        feature_dim=80, decoding_method="greedy_search")
+        tokens=str(d / layout.TOKENS), model=str(d / layout.SHERPA_ASR), num_threads=1, sample_rate=SAMPLE_RATE,
+        feature_dim=read_model_metadata(model_dir / layout.MODEL_JSON)["frontend"]["num_mel_bins"],
+        decoding_method="greedy_search")
     stream = rec.create_stream()
-    stream.accept_waveform(16000, audio)
-    stream.accept_waveform(16000, np.zeros(int(TAIL_SILENCE_S * 16000), np.float32))
+    stream.accept_waveform(SAMPLE_RATE, audio)
+    stream.accept_waveform(SAMPLE_RATE, np.zeros(int(TAIL_SILENCE_S * SAMPLE_RATE), np.float32))
     stream.input_finished()
     while rec.is_ready(stream):
         rec.decode_stream(stream)
     asr = rec.get_result_all(stream)
 
     extractor = sherpa_onnx.SpeakerEmbeddingExtractor(
-        sherpa_onnx.SpeakerEmbeddingExtractorConfig(model=str(d / "speaker.onnx"), num_threads=1))
+        sherpa_onnx.SpeakerEmbeddingExtractorConfig(model=str(d / layout.SHERPA_SPEAKER), num_threads=1))
     s = extractor.create_stream()
-    s.accept_waveform(16000, audio)
+    s.accept_waveform(SAMPLE_RATE, audio)
     s.input_finished()
     embedding = extractor.compute(s)
 
     tagger = sherpa_onnx.AudioTagging(sherpa_onnx.AudioTaggingConfig(
         model=sherpa_onnx.AudioTaggingModelConfig(
-            zipformer=sherpa_onnx.OfflineZipformerAudioTaggingModelConfig(model=str(d / "tagging.onnx")),
+            zipformer=sherpa_onnx.OfflineZipformerAudioTaggingModelConfig(model=str(d / layout.SHERPA_TAGGING)),
             num_threads=1),
-        labels=str(d / "labels.csv"), top_k=top_k))
+        labels=str(d / layout.LABELS), top_k=top_k))
     s = tagger.create_stream()
-    s.accept_waveform(16000, audio)
+    s.accept_waveform(SAMPLE_RATE, audio)
     events = tagger.compute(s)
     return {"tokens": list(asr.tokens), "text": asr.text, "speaker_embedding": [float(x) for x in embedding],
             "tags": [{"index": e.index, "name": e.name, "prob": e.prob} for e in events]}

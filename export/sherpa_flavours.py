@@ -25,6 +25,7 @@ from torch import nn
 
 from mt2kd_edge.fileio import atomic_write
 from mt2kd_edge.model import MT2KDModel
+from mt2kd_edge.spec import SAMPLE_RATE
 
 from .onnx_native import OPSET
 
@@ -205,7 +206,7 @@ def export_streaming_ctc(model: MT2KDModel, path: Path) -> None:
 
 def export_speaker(model: MT2KDModel, path: Path, language: str = "English") -> None:
     x = torch.randn(1, 150, model.config.num_mel_bins)
-    meta = {"framework": "wespeaker", "output_dim": model.config.speaker_embed_dim, "sample_rate": 16000,
+    meta = {"framework": "wespeaker", "output_dim": model.config.speaker_embed_dim, "sample_rate": SAMPLE_RATE,
             "normalize_samples": 1, "language": language, "comment": "mt2kd-edge speaker head"}
     _export(SherpaSpeaker(model), (x,), path, ["feats"], ["embs"], {"feats": {1: "T"}}, meta)
 

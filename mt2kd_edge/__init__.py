@@ -7,6 +7,6 @@ The torch model lives in ``mt2kd_edge.model`` (install the ``train`` or ``export
 from ._core import __version__ as core_version
 from .spec import StreamingSpec, TensorSpec
 
-__version__ = "0.1.0"
+__version__ = core_version  # one number for the package and its C++ core (runtime/include/mt2kd/version.h)
 
 __all__ = ["StreamingSpec", "TensorSpec", "__version__", "core_version"]

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ._core import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE
+from .spec import SAMPLE_RATE
 
 
 def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
@@ -28,7 +29,7 @@ def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
     return audio.mean(axis=1).astype(np.float32), int(rate)
 
 
-def read_mono_16k(path: str | Path, sample_rate: int = 16000) -> np.ndarray:
+def read_mono_16k(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """-> float32 samples in [-1, 1]. Refuses other rates (for code that does not resample)."""
     audio, rate = read_audio(path)
     if rate != sample_rate:

@@ -9,7 +9,6 @@ before anything decodes (see ``runtime/include/mt2kd/engine.h``).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -17,13 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from . import _core
+from .fileio import sha256
 from .model_files import ModelFileError, read_onnx_metadata, to_json
+from .model_layout import BACKEND_FILES, MANIFEST
 
-BACKEND_FILES = {  # backend -> model file names to look for, preferred first
-    "executorch": ("model.int8.pte", "model.fp32.pte"),
-    "onnx": ("model.int8.onnx", "model.fp32.onnx"),
-}
-MANIFEST = "manifest.json"  # written by the exporter: {"files": {name: {"bytes", "sha256"}}}
 
 
 def executorch_backend(path: Path) -> "_core.Backend":
@@ -108,14 +104,6 @@ def find_model_file(model_dir: Path, backend: str, precision: str | None = None)
     raise ModelFileError(f"{model_dir}: no {backend} model file (looked for {', '.join(names)})")
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def verify_model_file(path: Path) -> None:
     """Check ``path`` against the size and sha256 that its directory's manifest lists. A directory
     without a manifest (assembled by hand) has nothing to check against and passes."""
@@ -130,7 +118,7 @@ def verify_model_file(path: Path) -> None:
         raise ModelFileError(f"{manifest}: unreadable manifest ({type(e).__name__}: {e}); {skip}") from None
     if entry is None:
         raise ModelFileError(f"{path}: not listed in {manifest}, so it cannot be verified; {skip}")
-    if path.stat().st_size != size or _sha256(path) != digest:
+    if path.stat().st_size != size or sha256(path) != digest:
         raise ModelFileError(f"{path}: contents do not match the sha256 in {manifest} (corrupt, or changed "
                              f"after export); re-export it, or {skip}")
 

@@ -22,6 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
+from . import model_layout as layout
+from .spec import SAMPLE_RATE
+
 FORMS = (("onnx", "fp32"), ("onnx", "int8"), ("executorch", "fp32"), ("executorch", "int8"))
 
 
@@ -44,13 +47,13 @@ DECODINGS = (("greedy", GREEDY), ("beam 4", {"beam_size": 4, "lm": None}), ("bea
 
 def _demo_audio(model_dir: str, seconds: float) -> np.ndarray | None:
     """The model's demo clip, repeated to ``seconds`` (real speech keeps the beam busy), or None."""
-    path = Path(model_dir) / "demo" / "clip.wav"
+    path = Path(model_dir) / layout.DEMO / layout.DEMO_CLIP
     if not path.is_file():
         return None
     from .audio_io import read_mono_16k
 
     clip = read_mono_16k(str(path))
-    return np.tile(clip, int(np.ceil(seconds * 16000 / len(clip))))[:int(seconds * 16000)]
+    return np.tile(clip, int(np.ceil(seconds * SAMPLE_RATE / len(clip))))[:int(seconds * SAMPLE_RATE)]
 
 
 def worker_engine(model_dir: str, backend: str, precision: str, seconds: float, threads: int,
@@ -62,7 +65,7 @@ def worker_engine(model_dir: str, backend: str, precision: str, seconds: float, 
     audio = _demo_audio(model_dir, seconds) if audio_kind == "demo" else None
     audio = _audio(seconds) if audio is None else audio
     stream = engine.create_stream()
-    stream.accept_waveform(16000, audio)
+    stream.accept_waveform(SAMPLE_RATE, audio)
     stream.input_finished()
     engine.decode(stream)  # warm-up chunk (first-call allocations)
     steps = []
@@ -97,15 +100,22 @@ def worker_torch(checkpoint: str, seconds: float, threads: int) -> dict:
     return _summary(steps[1:], seconds)
 
 
+def _mel_bins(model_dir: Path) -> int:
+    from .model_files import read_model_metadata
+
+    return read_model_metadata(model_dir / layout.MODEL_JSON)["frontend"]["num_mel_bins"]
+
+
 def worker_sherpa(model_dir: str, seconds: float, threads: int) -> dict:
     import sherpa_onnx
 
-    d = Path(model_dir) / "sherpa"
-    rec = sherpa_onnx.OnlineRecognizer.from_zipformer2_ctc(tokens=str(d / "tokens.txt"), model=str(d / "asr.onnx"),
-                                                           num_threads=threads, sample_rate=16000, feature_dim=80)
+    d = Path(model_dir) / layout.SHERPA
+    rec = sherpa_onnx.OnlineRecognizer.from_zipformer2_ctc(tokens=str(d / layout.TOKENS), model=str(d / layout.SHERPA_ASR),
+                                                           num_threads=threads, sample_rate=SAMPLE_RATE,
+                                                           feature_dim=_mel_bins(Path(model_dir)))
     s = rec.create_stream()
-    s.accept_waveform(16000, _audio(seconds))
-    s.accept_waveform(16000, np.zeros(8000, np.float32))
+    s.accept_waveform(SAMPLE_RATE, _audio(seconds))
+    s.accept_waveform(SAMPLE_RATE, np.zeros(SAMPLE_RATE // 2, np.float32))
     s.input_finished()
     steps = []
     while rec.is_ready(s):
@@ -173,7 +183,7 @@ def run_bench(model_dir: Path, checkpoint: Path | None, seconds: float, cores_li
     from .model_files import read_decoding_defaults
 
     has_lm = "lm" in read_decoding_defaults(model_dir)
-    audio_kind = "demo" if (model_dir / "demo" / "clip.wav").is_file() else "synthetic"
+    audio_kind = "demo" if (model_dir / layout.DEMO / layout.DEMO_CLIP).is_file() else "synthetic"
     for cores in cores_list:
         for name, options in DECODINGS if decode_form else ():
             if name.endswith("LM") and not has_lm:
@@ -193,14 +203,14 @@ def run_bench(model_dir: Path, checkpoint: Path | None, seconds: float, cores_li
         if checkpoint:
             r = _child(["--worker", "torch", str(checkpoint), str(seconds), str(cores)], cores)
             rows.append({"what": "torch eager fp32", "cores": cores, **r})
-        if (model_dir / "sherpa" / "asr.onnx").is_file():
+        if (model_dir / layout.SHERPA / layout.SHERPA_ASR).is_file():
             r = _child(["--worker", "sherpa", str(model_dir), str(seconds), str(cores)], cores)
             rows.append({"what": "sherpa-onnx ASR only (our zipformer2_ctc export)", "cores": cores, **r})
         for student in single_task:
             backend = _int8_backend(student)
             r = _child(["--worker", "engine", str(student), backend, "int8", str(seconds), str(cores)], cores)
             rows.append({"what": f"{SINGLE} {student.name}: {backend} int8 (C++ core)", "cores": cores, **r})
-    manifest = json.loads((model_dir / "manifest.json").read_text()) if (model_dir / "manifest.json").is_file() else {}
+    manifest = json.loads((model_dir / layout.MANIFEST).read_text()) if (model_dir / layout.MANIFEST).is_file() else {}
     lm_name = Path(read_decoding_defaults(model_dir).get("lm", "")).name
     sizes = {name: info["bytes"] for name, info in manifest.get("files", {}).items()
              if name.endswith((".onnx", ".pte")) or (lm_name and name == lm_name)}

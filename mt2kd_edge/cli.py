@@ -1,6 +1,6 @@
-"""The `mt2kd-edge` command: run files through the streaming runtime, manage enrolled
-speakers, soak-test, and check the torch model's streaming. Errors print as one line, not a
-traceback. (`live`, `bench` and the bundled default model arrive with issue 8.)
+"""The `mt2kd-edge` command: run files or the microphone through the streaming runtime, manage
+enrolled speakers, serve streams over WebSocket, benchmark and soak-test the exported forms, export
+checkpoints, and check the torch model's streaming. Errors print as one line, not a traceback.
 """
 
 from __future__ import annotations
@@ -16,18 +16,41 @@ EPILOG = """examples:
   mt2kd-edge run --model DIR --jsonl a.wav b.wav      one JSON object per event (finals with word times)
   mt2kd-edge run --hotwords names.txt clip.wav        bias the recogniser towards your words
   mt2kd-edge run --no-lm --beam-size 1 clip.wav       plain greedy CTC (the bundled model uses beam 4 + its LM)
+  mt2kd-edge run --realtime --piece-ms 20 clip.wav    feed 20 ms pieces at the pace of a live source
+  mt2kd-edge live                       the microphone: live transcript, tags with bars, speaker
+  mt2kd-edge live --list-devices        the input devices to choose from (--device N)
   mt2kd-edge enroll --model DIR alice a1.wav a2.wav   enroll a speaker (speakers.json by default)
   mt2kd-edge speakers list | remove NAME
   mt2kd-edge soak --model DIR --minutes 60            memory and per-chunk cost over an hour of audio
+  mt2kd-edge bench                      latency, RTF, memory and size of every exported form, 1 and 2 cores
+  mt2kd-edge export best.pt --out DIR   a checkpoint in every form (the options of `python -m export`)
   mt2kd-edge check                      stream 6 s of synthetic speech-like audio through the
                                         default-size (untrained) model and compare with a full pass
   mt2kd-edge check --audio clip.wav     the same on your own 16 kHz file
   mt2kd-edge check --checkpoint m.pt    the same with a trained checkpoint
+  mt2kd-edge check --chunk-ms 640       the same with a 640 ms model chunk (the model's step; `run
+                                        --piece-ms` is the size of the pieces audio is fed in)
   mt2kd-edge spec                       print the streaming contract (inputs, outputs, states)
   mt2kd-edge serve --port 8765          WebSocket server + browser demo at http://127.0.0.1:8765/
   mt2kd-edge stream-to ws://127.0.0.1:8765/ws clip.wav   stream a file to it: JSON lines like run --jsonl
   mt2kd-edge bench-serve --clients 16,64               many paced clients: partial latency p50/p95
+
+environment:
+  MT2KD_MODEL     the default model directory (instead of the bundled models/default)
+  MT2KD_VERBOSE=1 also show the ExecuTorch runtime's own info lines (its cpuinfo probing) on stderr
 """
+
+
+class _RenamedOption(argparse.Action):
+    """An option's old spelling: it still works, and a note on stderr names the option that replaced it."""
+
+    def __init__(self, option_strings, dest, new: str, **kwargs):
+        super().__init__(option_strings, dest, **kwargs)
+        self.new = new
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"note: {parser.prog} {option_string} is now {self.new}; the old spelling will go", file=sys.stderr)
+        setattr(namespace, self.dest, values)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -167,10 +190,10 @@ def _run_file(engine, path: str, args: argparse.Namespace) -> None:
     live = sys.stdout.isatty()  # partial lines redraw in place on a terminal only
     clear = "\r\033[K" if live else ""
     samples, rate = read_audio(path)
-    piece = rate * args.chunk_ms // 1000
+    piece = rate * args.piece_ms // 1000
     chunks = (samples[i:i + piece] for i in range(0, len(samples), piece))
     if args.realtime:
-        chunks = _paced(chunks, args.chunk_ms / 1000)
+        chunks = _paced(chunks, args.piece_ms / 1000)
     if not args.jsonl:
         print(f"== {path} ({len(samples) / rate:.2f} s, {engine.backend_name})")
     for event in engine.events(chunks, sample_rate=rate):
@@ -265,19 +288,15 @@ def cmd_live(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_export(args: argparse.Namespace) -> int:
+def cmd_export(argv: list[str]) -> int:
+    """`python -m export` with every one of its options: the arguments are passed on as they are."""
     _need_torch()
     try:
         from export.__main__ import main as export_main
     except ImportError:
         raise SystemExit("error: `export` needs the source tree: run it from the mt2kd-edge repository root "
                          "(export/ is a recipe package, not part of the installed SDK)") from None
-    argv = [args.checkpoint, "--out", args.out]
-    if args.forms:
-        argv += ["--forms", args.forms]
-    if args.calibration:
-        argv += ["--calibration", args.calibration]
-    return export_main(argv)
+    return export_main(argv, prog="mt2kd-edge export")
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -461,8 +480,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def model_args(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--checkpoint", metavar="PATH", help="a trained checkpoint (default: untrained default model)")
-        sp.add_argument("--chunk-ms", type=_number(int, 40, 10000), metavar="MS", help="streaming chunk for the "
-                        "untrained model, 40-10000 and a multiple of 40 (default 320)")
+        sp.add_argument("--chunk-ms", type=_number(int, 40, 10000), metavar="MS", help="the untrained model's "
+                        "chunk (audio per model step), 40-10000 and a multiple of 40 (default 320)")
         sp.add_argument("--seed", type=_number(int, 0, 2**32 - 1), default=0, metavar="N",
                         help="weight seed of the untrained model, 0-4294967295 (default 0)")
 
@@ -516,8 +535,12 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="stream audio files through the runtime and print what it hears")
     runtime_args(r)
     r.add_argument("files", nargs="+", metavar="FILE", help="audio files (any rate; resampled to the model's)")
-    r.add_argument("--chunk-ms", type=_number(int, 10, 10000), default=100, metavar="MS",
-                   help="size of the audio pieces fed in, 10-10000 ms (default 100)")
+    pieces = _number(int, 10, 10000)
+    r.add_argument("--piece-ms", type=pieces, default=100, metavar="MS",
+                   help="size of the audio pieces fed in, 10-10000 ms (default 100; any size works: the "
+                        "runtime buffers them into the model's own chunks)")
+    r.add_argument("--chunk-ms", type=pieces, dest="piece_ms", action=_RenamedOption, new="--piece-ms",
+                   help=argparse.SUPPRESS)  # its name until issue 16; `check --chunk-ms` is the model chunk
     r.add_argument("--realtime", action="store_true", help="pace the input like a live source")
     r.add_argument("--jsonl", action="store_true", help="one JSON object per event instead of text")
     decoding_args(r)
@@ -553,12 +576,9 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--speakers", default="speakers.json", metavar="FILE", help="speaker store (default speakers.json)")
     k.set_defaults(func=cmd_speakers)
 
-    x = sub.add_parser("export", help="export a checkpoint to ONNX, ExecuTorch and sherpa-onnx forms (python -m export)")
-    x.add_argument("checkpoint", help="an mt2kd-edge checkpoint (.pt)")
-    x.add_argument("--out", required=True, help="model directory to create or replace")
-    x.add_argument("--forms", help="comma-separated subset: onnx-fp32,onnx-int8,pte-fp32,pte-int8,sherpa")
-    x.add_argument("--calibration", help="int8 calibration audio: a folder or a lhotse manifest")
-    x.set_defaults(func=cmd_export)
+    # Listed here for --help; main() hands `export ...` to python -m export's own parser before this one.
+    sub.add_parser("export", add_help=False, help="export a checkpoint to ONNX, ExecuTorch and sherpa-onnx forms "
+                   "(python -m export; `mt2kd-edge export --help` lists its options)")
 
     b = sub.add_parser("bench", help="latency, RTF, memory and sizes of every exported form, side by side")
     b.add_argument("--model", default=str(default_model_dir()), metavar="DIR",
@@ -584,6 +604,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["export"]:  # every option of python -m export, without restating them here
+        return cmd_export(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -25,6 +25,7 @@ from .model_files import ModelFileError, read_decoding_defaults
 from .results import (Event, FinalEvent, PartialEvent, SpeakerEvent, SpeakerMatch, Tag, TagEvent, Token,
                       Transcript, Word)
 from .speakers import SpeakerStore
+from .spec import SAMPLE_RATE
 
 DEFAULT_SPEAKER_THRESHOLD = 0.5  # cosine; tune it on your own trials (see the README's DET curve)
 # Enrollment needs this much sound: a voiceprint from 1 sample or from silence is the voiceprint
@@ -32,27 +33,32 @@ DEFAULT_SPEAKER_THRESHOLD = 0.5  # cosine; tune it on your own trials (see the R
 MIN_ENROLL_SOUND_S = 1.0
 SOUND_FLOOR_DBFS = -50.0  # a 40 ms frame quieter than this (RMS, full scale = 0 dB) is silence
 
-# keyword -> (config section, field): what Engine.from_dir(**overrides) accepts
-_OVERRIDES = {
-    "beam_size": ("decoding", "beam_size"),
-    "tokens_per_frame": ("decoding", "tokens_per_frame"),
-    "lm_weight": ("decoding", "lm_weight"),
-    "word_bonus": ("decoding", "word_bonus"),
-    "oov_penalty": ("decoding", "oov_penalty"),
-    "hotword_boost": ("decoding", "hotword_boost"),
-    "max_revised_words": ("decoding", "max_revised_words"),
-    "window_ms": ("tagging", "window_ms"),
-    "hop_ms": ("tagging", "hop_ms"),
-    "top_k": ("tagging", "top_k"),
-    "tag_on_threshold": ("tagging", "on_threshold"),
-    "tag_off_threshold": ("tagging", "off_threshold"),
-    "min_event_ms": ("tagging", "min_event_ms"),
-    "endpoint": ("endpoint", "enabled"),
-    "trailing_silence_ms": ("endpoint", "trailing_silence_ms"),
-    "no_speech_timeout_ms": ("endpoint", "no_speech_timeout_ms"),
-    "max_utterance_ms": ("endpoint", "max_utterance_ms"),
-    "speech_threshold": ("endpoint", "speech_threshold"),
-}
+# The options Engine.from_dir(**overrides) accepts are the fields of the bound C++ EngineConfig, read
+# from the bindings so that a field added in C++ is an option at once. A few take another name here:
+# the tagger's thresholds would read as endpoint ones, and the endpoint switch is ``endpoint=False``.
+_RENAMED = {("tagging", "on_threshold"): "tag_on_threshold", ("tagging", "off_threshold"): "tag_off_threshold",
+            ("endpoint", "enabled"): "endpoint"}
+
+
+def _bound_fields(cls: type) -> list[str]:
+    """The fields pybind11 binds on a config struct (its def_readwrite properties), in binding order."""
+    return [name for name, attr in vars(cls).items() if isinstance(attr, property)]
+
+
+def _engine_options() -> dict[str, tuple[str | None, str]]:
+    """keyword -> (config section or None for a top-level field, field)."""
+    config, options = _core.EngineConfig(), {}
+    for name in _bound_fields(_core.EngineConfig):
+        fields = _bound_fields(type(getattr(config, name)))  # a section (DecodingConfig, ...) or a plain value
+        entries = [(_RENAMED.get((name, f), f), (name, f)) for f in fields] or [(name, (None, name))]
+        for key, where in entries:
+            if key in options:
+                raise RuntimeError(f"engine option {key!r} names two config fields: {options[key]} and {where}")
+            options[key] = where
+    return options
+
+
+ENGINE_OPTIONS = _engine_options()
 
 
 MODEL_LM = "model"  # Engine.from_dir(lm=MODEL_LM): the LM that the model directory's model.json names, if any
@@ -60,23 +66,21 @@ DEFAULT_LM_BEAM = 4  # the beam an LM gets when neither the caller nor model.jso
 
 
 def engine_config(**overrides: Any) -> "_core.EngineConfig":
-    """A runtime config from keyword options (see Engine.from_dir); ``lm`` is an LM file path or None."""
+    """A runtime config from keyword options (ENGINE_OPTIONS; see Engine.from_dir); ``lm`` is an LM
+    file path or None."""
     config = _core.EngineConfig()
     for key, value in overrides.items():
-        if key == "resample":
-            config.resample = bool(value)
-            continue
+        if key not in ENGINE_OPTIONS:
+            raise TypeError(f"unknown engine option {key!r}; options are {sorted(ENGINE_OPTIONS)}")
+        section, field = ENGINE_OPTIONS[key]
+        part = config if section is None else getattr(config, section)
         if key == "lm":
-            decoding = config.decoding
-            decoding.lm = "" if value is None else os.fspath(value)
-            config.decoding = decoding
-            continue
-        if key not in _OVERRIDES:
-            raise TypeError(f"unknown engine option {key!r}; options are {sorted([*_OVERRIDES, 'lm', 'resample'])}")
-        section, field = _OVERRIDES[key]
-        part = getattr(config, section)
+            value = "" if value is None else os.fspath(value)
+        elif isinstance(getattr(part, field), bool):
+            value = bool(value)
         setattr(part, field, value)
-        setattr(config, section, part)
+        if section is not None:
+            setattr(config, section, part)  # getattr returned a copy of the section
     return config
 
 
@@ -220,9 +224,10 @@ class Engine:
         MODEL_LM (the default): the one model.json names, with its beam size and weights (dropped
         when beam_size=1, greedy, is asked for).
         ``hotwords``: phrases (or (phrase, boost) pairs) every stream is biased towards; see
-        create_stream. ``overrides``: runtime options such as beam_size (1-MAX_BEAM_SIZE), lm_weight,
-        word_bonus, hotword_boost, max_revised_words, window_ms, hop_ms, top_k, trailing_silence_ms,
-        max_utterance_ms, endpoint=False, resample=False.
+        create_stream. ``overrides``: runtime options, the fields of the C++ EngineConfig (ENGINE_OPTIONS),
+        such as beam_size (1-MAX_BEAM_SIZE), lm_weight, word_bonus, hotword_boost, max_revised_words,
+        window_ms, hop_ms, top_k, tag_on_threshold, trailing_silence_ms, min_speech_ms, max_utterance_ms,
+        endpoint=False, resample=False.
         A model or LM file that is missing, corrupt, or not what its metadata says raises ModelFileError."""
         overrides = {**_decoding_options(Path(model_dir), lm, verify, overrides), **overrides}
         engine = cls(create_backend(model_dir, backend, precision, threads, verify), engine_config(**overrides),
@@ -263,7 +268,7 @@ class Engine:
         while stream.is_ready():
             self._core.decode_stream(stream._core)
 
-    def embed(self, samples: np.ndarray, sample_rate: int = 16000) -> np.ndarray:
+    def embed(self, samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
         """The speaker embedding of a whole recording."""
         stream = self.create_stream()
         stream.accept_waveform(sample_rate, samples)
@@ -271,7 +276,7 @@ class Engine:
         self.decode_all(stream)
         return stream.speaker_embedding()
 
-    def enrollment_embedding(self, samples: np.ndarray, sample_rate: int = 16000,
+    def enrollment_embedding(self, samples: np.ndarray, sample_rate: int = SAMPLE_RATE,
                              min_speech_s: float = 0.0) -> np.ndarray:
         """The embedding of a recording to enroll, refused (ValueError, saying why) unless it holds
         MIN_ENROLL_SOUND_S of sound above SOUND_FLOOR_DBFS and, when ``min_speech_s`` > 0, that many
@@ -300,7 +305,7 @@ class Engine:
             return SpeakerMatch(None, -1.0)
         return self.speakers.identify(embedding, self.speaker_threshold)
 
-    def events(self, chunks: Iterable[np.ndarray], sample_rate: int = 16000,
+    def events(self, chunks: Iterable[np.ndarray], sample_rate: int = SAMPLE_RATE,
                stream: Stream | None = None) -> Iterator[Event]:
         """Stream audio chunks (any sizes) and yield typed events as they happen: partial and
         final transcripts, tag events (start to end), and who spoke each utterance. Pass your own

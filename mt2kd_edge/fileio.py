@@ -1,12 +1,22 @@
-"""Atomic file writes: a reader sees the old file or the new one, never half of one."""
+"""Atomic file writes (a reader sees the old file or the new one, never half of one) and file digests."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from pathlib import Path
 from typing import IO, Iterator
+
+
+def sha256(path: str | os.PathLike) -> str:
+    """The hex sha256 of a file's bytes, read in 1 MB blocks (what manifest.json lists)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 _UMASK = os.umask(0)

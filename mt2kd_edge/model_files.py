@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .model_layout import MODEL_JSON
 from .spec import StreamingSpec
 
 MODEL_FORMAT = "mt2kd-edge-model"
@@ -105,7 +106,7 @@ def read_decoding_defaults(model_dir: str | Path) -> dict[str, Any]:
     lm (a file name inside the model directory, returned as a full path), lm_weight, word_bonus,
     oov_penalty.
     A section of the wrong shape raises ModelFileError naming model.json."""
-    path = Path(model_dir) / "model.json"
+    path = Path(model_dir) / MODEL_JSON
     if not path.is_file():
         return {}
     try:

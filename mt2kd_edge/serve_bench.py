@@ -20,9 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
+from . import model_layout as layout
 from .client import CHUNK_MS, astream_audio
+from .spec import SAMPLE_RATE
 
-RATES = (16000, 48000, 8000, 44100)  # client k sends at RATES[k % 4]: the server resamples all but the first
+RATES = (SAMPLE_RATE, 48000, 8000, 44100)  # client k sends at RATES[k % 4]: the server resamples all but the first
 START_SPREAD_S = 0.32  # clients start spread over one model chunk, as independent users would
 SCORE_TOLERANCE = 0.02  # tag / speaker scores: batched int8 ONNX quantizes each batch with one scale
 
@@ -132,13 +134,13 @@ def run_bench_serve(model_dir: str, client_counts: tuple[int, ...], seconds: flo
                     max_batch: int = 0) -> dict:
     from .engine import Engine
 
-    speakers = Path(model_dir) / "demo" / "speakers.json"  # the demo's voices, so speaker events happen too
+    speakers = Path(model_dir) / layout.DEMO / layout.DEMO_SPEAKERS  # the demo's voices, so speaker events happen too
     speakers = speakers if speakers.is_file() else Path(model_dir) / "no-speakers.json"
     engine = Engine.from_dir(model_dir, backend=backend, precision=precision, threads=threads, verify=verify,
                              speakers=speakers, **({} if beam_size is None else {"beam_size": beam_size}))
     runs = []
     for count in client_counts:
-        clips = make_clips(Path(model_dir) / "demo" / "clip.wav", count, seconds)
+        clips = make_clips(Path(model_dir) / layout.DEMO / layout.DEMO_CLIP, count, seconds)
         reference = [offline_events(engine, x, rate) for x, rate in clips]
         args = ["--model", str(model_dir), "--backend", backend, "--threads", str(threads), "--max-batch", str(max_batch),
                 "--max-connections", str(count), "--speakers", str(speakers)]

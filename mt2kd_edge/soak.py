@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .engine import Engine
+from .spec import SAMPLE_RATE
 from .synthetic import speech_like
 
 PIECE_MS = 100  # audio arrives in 100 ms pieces
@@ -31,8 +32,8 @@ def rss_mb() -> float:
 def source_loop(seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     speech = speech_like(LOOP_S / 2, seed=seed)
-    noise = (0.05 * rng.standard_normal(int(LOOP_S / 4 * 16000))).astype(np.float32)
-    silence = np.zeros(int(LOOP_S / 4 * 16000), np.float32)
+    noise = (0.05 * rng.standard_normal(int(LOOP_S / 4 * SAMPLE_RATE))).astype(np.float32)
+    silence = np.zeros(int(LOOP_S / 4 * SAMPLE_RATE), np.float32)
     return np.concatenate([speech, noise, silence])
 
 
@@ -59,13 +60,13 @@ def soak(engine: Engine, seconds: float, progress=None) -> SoakReport:
     if total_pieces < 1:
         raise ValueError(f"soak needs at least {PIECE_MS} ms of audio, got {seconds:g} s")
     loop = source_loop()
-    piece = 16000 * PIECE_MS // 1000
+    piece = SAMPLE_RATE * PIECE_MS // 1000
     stream = engine.create_stream()
     rss_by_minute, segments = [], 0
     start = time.perf_counter()
     for i in range(total_pieces):
         at = (i * piece) % len(loop)
-        stream.accept_waveform(16000, loop[at:at + piece])
+        stream.accept_waveform(SAMPLE_RATE, loop[at:at + piece])
         while stream.is_ready():
             engine.decode(stream)
             if stream.is_endpoint():

@@ -19,6 +19,10 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+# Hz: the rate every model of this project is trained, exported and benchmarked at (the front-end, every
+# corpus and teacher). Defined here, once; a loaded model states its own rate in StreamingSpec.sample_rate.
+SAMPLE_RATE = 16000
+
 SPEC_FORMAT = "mt2kd-edge-streaming-spec"
 SPEC_VERSION = 1
 _DTYPES = ("float32", "int64")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _core
+from .spec import SAMPLE_RATE
 
 MIC_PIECE_SAMPLES = 320  # 20 ms: a typical audio callback size
 
@@ -36,7 +37,7 @@ class CheckReport:
             self.spec_table,
             "",
             f"model: {self.parameters / 1e6:.2f} M parameters",
-            f"audio: {self.audio_seconds:.2f} s in {MIC_PIECE_SAMPLES * 1000 // 16000} ms pieces "
+            f"audio: {self.audio_seconds:.2f} s in {MIC_PIECE_SAMPLES * 1000 // SAMPLE_RATE} ms pieces "
             f"-> {self.chunks} chunks of {self.chunk_ms} ms",
             f"step time: median {self.step_ms_median:.2f} ms, p95 {self.step_ms_p95:.2f} ms per chunk; "
             f"real-time factor {self.real_time_factor:.4f}",

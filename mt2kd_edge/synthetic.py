@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-SAMPLE_RATE = 16000
+from .spec import SAMPLE_RATE
 
 
 def speech_like(seconds: float, seed: int = 0) -> np.ndarray:

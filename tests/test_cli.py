@@ -222,3 +222,21 @@ def test_export_command_wraps_the_exporter(tiny_export, tmp_path):
                  capture_output=True, text=True, timeout=300, cwd=Path(__file__).resolve().parents[1])
     assert out.returncode == 0, out.stderr[-2000:]
     assert (tmp_path / "m" / "model.fp32.onnx").is_file() and (tmp_path / "m" / "manifest.json").is_file()
+
+
+def test_export_command_takes_every_option_of_the_exporter():
+    out = subprocess.run([CLI, "export", "--help"], capture_output=True, text=True, timeout=300,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.startswith("usage: mt2kd-edge export")
+    for option in ("--out", "--forms", "--calibration", "--calibration-files", "--pte-int8"):
+        assert option in out.stdout, option
+
+
+def test_run_feeds_pieces_of_piece_ms_and_the_old_spelling_still_works(tiny_export, tmp_path):
+    sf.write(tmp_path / "in.wav", speech_like(1.5), 16000, subtype="PCM_16")
+    new = run("run", "--model", str(tiny_export["dir"]), "--jsonl", "--piece-ms", "40", str(tmp_path / "in.wav"))
+    old = run("run", "--model", str(tiny_export["dir"]), "--jsonl", "--chunk-ms", "40", str(tmp_path / "in.wav"))
+    assert new.returncode == old.returncode == 0, new.stderr + old.stderr
+    assert new.stdout == old.stdout and new.stdout
+    assert "--chunk-ms is now --piece-ms" in old.stderr and not new.stderr.strip()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import kaldi_native_fbank as knf
 import numpy as np
 import pytest
@@ -95,3 +97,11 @@ def test_the_training_fft_path_equals_kaldi_too(signals, name):
     fast.fft = True
     ours = fast.offline(torch.from_numpy(x)[None])[0].numpy()
     np.testing.assert_allclose(ours, knf_frames(ref), atol=TOLERANCE)
+
+
+def test_frontend_settings_come_from_the_module_and_the_model_config():
+    import json
+
+    assert KaldiFbank(64).settings()["num_mel_bins"] == 64
+    shipped = json.loads((Path(__file__).resolve().parents[1] / "models" / "default" / "model.json").read_text())
+    assert KaldiFbank(shipped["model_config"]["num_mel_bins"]).settings() == shipped["frontend"]

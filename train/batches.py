@@ -12,10 +12,12 @@ from pathlib import Path
 
 import torch
 
+from train.data import layout as corpus_layout
+
 MANIFESTS = {  # task -> cuts file in the corpus (train split)
-    "asr": "speech_cuts_train.jsonl.gz",
-    "sv": "speech_cuts_train.jsonl.gz",
-    "at": "events_cuts_train.jsonl.gz",
+    "asr": corpus_layout.manifest_name("speech", "train"),
+    "sv": corpus_layout.manifest_name("speech", "train"),
+    "at": corpus_layout.manifest_name("events", "train"),
 }
 
 
@@ -34,7 +36,7 @@ class Batch:
 def load_cuts(corpus: Path, name: str):
     from lhotse import load_manifest
 
-    path = Path(corpus) / "manifests" / name
+    path = Path(corpus) / corpus_layout.MANIFESTS / name
     if not path.is_file():
         raise FileNotFoundError(f"{path}: not found; build the corpus with `python -m train.data`")
     return load_manifest(path)

@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from mt2kd_edge.spec import SAMPLE_RATE
+
 DEFAULT_VARIANTS = {
     "before": "bucket_batches=1 prefetch=false precision=fp32",
     "bucketing": "bucket_batches=8 prefetch=false precision=fp32",
@@ -52,7 +54,7 @@ def time_steps(trainer, steps: int) -> dict:
         real += float(batch.num_samples.sum())
         padded += batch.audio.numel()
     wall = time.perf_counter() - start
-    audio_s = real / 16000
+    audio_s = real / SAMPLE_RATE
     return {"wall_s": wall, "audio_s": audio_s, "waiting_for_data_s": load_s, "padding": 1 - real / padded}
 
 

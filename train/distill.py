@@ -12,6 +12,8 @@ from pathlib import Path
 
 import torch
 
+from mt2kd_edge.spec import SAMPLE_RATE
+
 from train.targets import collate_targets, load_cached_cuts
 from train.teachers.base import TargetKind
 
@@ -46,7 +48,7 @@ class DistillationTasks:
                 "kd_spk_teacher_dim": self.by_kind[TargetKind.EMBEDDING].dim}
 
     def make_batch(self, task: str, cuts: list, max_seconds: float) -> Batch:
-        t = collate_targets(cuts, self.specs, max_samples=int(max_seconds * 16000))
+        t = collate_targets(cuts, self.specs, max_samples=int(max_seconds * SAMPLE_RATE))
         return Batch(task, t["samples"], t["num_samples"], t)
 
     def heads(self, embed_dim: int) -> torch.nn.Module:

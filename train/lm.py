@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import hashlib
 import io
 import json
 import math
@@ -38,6 +37,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from mt2kd_edge import model_layout as layout
+from train.data.layout import manifest_path
 
 DEFAULT_ORDER = 3
 DEFAULT_MAX_BYTES = 5_000_000  # the bundled LM's budget
@@ -118,15 +120,14 @@ def training_text(corpus: Path | None = None, preset: str | None = None, seed: i
     sources: dict[str, int] = {}
     corpus_sentences = read_corpus_sentences() if (text_sources or preset or corpus) else []
     if corpus is not None:
-        manifests = corpus / "manifests"
-        train = manifests / "speech_cuts_train.jsonl.gz"
+        train = manifest_path(corpus, "speech", "train")
         if not train.is_file():
             raise FileNotFoundError(f"{train}: no training transcripts (build the corpus first)")
         texts = {normalise(t) for t in manifest_texts(train)}
         sources["training transcripts"] = len(texts)
         candidates |= texts
         for split in HELDOUT_SPLITS:
-            path = manifests / f"speech_cuts_{split}.jsonl.gz"
+            path = manifest_path(corpus, "speech", split)
             if path.is_file():
                 heldout |= {normalise(t) for t in manifest_texts(path)}
         build = corpus / "build.json"
@@ -358,34 +359,30 @@ def write_lm(lm: BuiltLm, out: Path, arpa: Path | None = None) -> None:
 
 # ---------------------------------------------------------------- into a model directory
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def install_lm(model_dir: Path, lm_file: Path, lm_weight: float = DEFAULT_LM_WEIGHT,
                word_bonus: float = DEFAULT_WORD_BONUS, oov_penalty: float = DEFAULT_OOV_PENALTY,
-               beam_size: int = DEFAULT_BEAM, info: dict | None = None, name: str = "lm.bin") -> Path:
+               beam_size: int = DEFAULT_BEAM, info: dict | None = None, name: str = layout.LM) -> Path:
     """Copy ``lm_file`` into ``model_dir`` as ``name``, set model.json's decoding section (the model then
     decodes with it by default) and update the two files' entries in manifest.json."""
     from mt2kd_edge import _core
-    from mt2kd_edge.fileio import atomic_write
+    from mt2kd_edge.fileio import atomic_write, sha256
 
     _core.NgramLm.load(str(lm_file))  # refuse a bad file before touching the model directory
     target = model_dir / name
     if lm_file.resolve() != target.resolve():
         with atomic_write(target) as f:
             f.write(lm_file.read_bytes())
-    meta_path = model_dir / "model.json"
+    meta_path = model_dir / layout.MODEL_JSON
     meta = json.loads(meta_path.read_text())
     meta["decoding"] = {"beam_size": beam_size, "lm": name, "lm_weight": lm_weight, "word_bonus": word_bonus,
                         "oov_penalty": oov_penalty, **({"lm_info": info} if info else {})}
     with atomic_write(meta_path, "w") as f:
         f.write(json.dumps(meta, indent=2) + "\n")
-    manifest_path = model_dir / "manifest.json"
+    manifest_path = model_dir / layout.MANIFEST
     if manifest_path.is_file():
         manifest = json.loads(manifest_path.read_text())
         for path in (target, meta_path):
-            manifest["files"][path.name] = {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+            manifest["files"][path.name] = {"bytes": path.stat().st_size, "sha256": sha256(path)}
         manifest["files"] = dict(sorted(manifest["files"].items()))
         with atomic_write(manifest_path, "w") as f:
             f.write(json.dumps(manifest, indent=2) + "\n")
@@ -450,8 +447,8 @@ def score(model: Path, decoders: Sequence[str], cuts: Sequence[Path], demo: bool
     if demo:
         import soundfile as sf
 
-        info = json.loads((model / "demo" / "demo.json").read_text())
-        audio, rate = sf.read(model / "demo" / "clip.wav", dtype="float32")
+        info = json.loads((model / layout.DEMO / layout.DEMO_INFO).read_text())
+        audio, rate = sf.read(model / layout.DEMO / layout.DEMO_CLIP, dtype="float32")
         sets["demo clip"] = [(" ".join(t["text"] for t in info["turns"]), audio, rate)]
     results: dict = {"model": str(model), "sets": {k: len(v) for k, v in sets.items()}, "wer": {}}
     for name in decoders:
@@ -514,7 +511,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     print(f"{len(text.sentences)} training sentences ({', '.join(f'{k}: {v}' for k, v in text.sources.items())}); "
           f"{text.excluded} held-out ones left out ({text.heldout} known)")
     lm = build_lm(text.sentences, args.order, args.max_bytes)
-    out = args.out or Path(args.install) / "lm.bin"
+    out = args.out or Path(args.install) / layout.LM
     write_lm(lm, out, args.arpa)
     counts = [len(t.codes) for t in lm.tables]
     info = {"order": args.order, "ngrams": counts, "cutoffs": lm.cutoffs, "training_sentences": len(text.sentences),

@@ -7,7 +7,6 @@ import copy
 import fcntl
 import functools
 import json
-import math
 import os
 import random
 import shutil
@@ -19,11 +18,13 @@ import torch
 from tqdm import tqdm
 
 from mt2kd_edge.fileio import atomic_write
+from mt2kd_edge.model_layout import BPE
 from mt2kd_edge.model import ModelConfig, MT2KDModel, load_checkpoint, save_checkpoint
 
 from .augment import SpecAugment, change_speed
 from .batches import Batch, TaskSampler, _tupleize
 from .config import TrainConfig
+from .lr_schedule import warmup_cosine
 from .supervised import SupervisedTasks
 
 
@@ -42,11 +43,11 @@ def make_tasks(cfg: TrainConfig, out: Path, is_main: bool):
 
         return DistillationTasks(cfg.targets)
     tasks = tuple(t for t, ratio in cfg.task_ratio.items() if ratio > 0)
-    inherited = Path(cfg.init_from).parent / "bpe.model" if cfg.init_from else None
-    if is_main and inherited is not None and inherited.is_file() and not (out / "bpe.model").exists():
+    inherited = Path(cfg.init_from).parent / BPE if cfg.init_from else None
+    if is_main and inherited is not None and inherited.is_file() and not (out / BPE).exists():
         # A student that already reads (a bundle's student.pt, or another run's checkpoint) keeps its
         # vocabulary: a new BPE model would give its CTC outputs other meanings.
-        shutil.copy2(inherited, out / "bpe.model")
+        shutil.copy2(inherited, out / BPE)
     return SupervisedTasks(cfg.corpus, out, cfg.bpe_vocab_size, is_main, tasks)
 
 
@@ -82,11 +83,11 @@ def distributed(device: torch.device) -> tuple[int, int]:
     return int(os.environ.get("RANK", "0")), world
 
 
+LR_FLOOR = 0.05  # the schedule ends at this fraction of the peak lr
+
+
 def lr_at(step: int, cfg: TrainConfig) -> float:
-    if step < cfg.warmup_steps:
-        return cfg.lr * (step + 1) / cfg.warmup_steps
-    progress = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
-    return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+    return warmup_cosine(step, cfg.lr, cfg.warmup_steps, cfg.steps, LR_FLOOR)
 
 
 def build_model(cfg: TrainConfig, tasks) -> MT2KDModel:

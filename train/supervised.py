@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import torch
+
+from mt2kd_edge.labels_csv import read_labels_csv
+from mt2kd_edge.model_layout import BPE, LABELS
 
 from .batches import MANIFESTS, Batch, collate_audio, load_cuts
 from .losses import AAMSoftmax, ctc_loss, tagging_loss
@@ -13,8 +15,7 @@ from .tokenizer import Tokenizer, train_bpe
 
 
 def read_labels(corpus: Path) -> list[tuple[str, str]]:
-    with open(Path(corpus) / "labels.csv", newline="") as f:
-        return [(row["mid"], row["display_name"]) for row in csv.DictReader(f)]
+    return read_labels_csv(Path(corpus) / LABELS)
 
 
 class SupervisedTasks:
@@ -31,7 +32,7 @@ class SupervisedTasks:
         self.valid_tasks = tuple(t for t in ("asr", "at") if t in tasks)  # pick the best checkpoint
         self.tokenizer, self.labels, self.speakers = None, None, []
         if "asr" in tasks:
-            bpe = Path(out) / "bpe.model"
+            bpe = Path(out) / BPE
             if not bpe.is_file():
                 if not is_main:
                     raise RuntimeError("the BPE model must be trained by rank 0 first")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-SAMPLE_RATE = 16000  # Hz; the front-end and every corpus are at this rate
+from ..spec import SAMPLE_RATE  # the front-end and every corpus are at this rate
+
 FBANK_SHIFT_MS = 10  # Kaldi frame shift -> 100 fbank frames per second
 SUBSAMPLING = 4  # the conv front-end turns 100 Hz fbank into 25 Hz encoder frames
 ENCODER_SHIFT_MS = FBANK_SHIFT_MS * SUBSAMPLING  # 40 ms per encoder output frame

@@ -21,6 +21,7 @@ slices that every exporter handles.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import torch
@@ -107,6 +108,16 @@ class KaldiFbank(nn.Module):
                              persistent=False)  # (256, bins)
         povey = (0.5 - 0.5 * np.cos(2 * math.pi * np.arange(FRAME_LENGTH) / (FRAME_LENGTH - 1))) ** 0.85
         self.register_buffer("povey", torch.tensor(povey, dtype=torch.float32), persistent=False)  # (400,)
+
+    def settings(self) -> dict[str, Any]:
+        """What this front-end computes, as exported metadata states it (the sherpa flavours take it as input)."""
+        return {
+            "type": "kaldi-fbank", "sample_rate": SAMPLE_RATE, "num_mel_bins": self.num_mel_bins,
+            "frame_length_ms": FRAME_LENGTH * 1000 // SAMPLE_RATE, "frame_shift_ms": FRAME_SHIFT * 1000 // SAMPLE_RATE,
+            "window": "povey", "remove_dc_offset": True, "preemph_coeff": PREEMPH, "low_freq_hz": LOW_HZ,
+            "high_freq_hz": HIGH_HZ, "snip_edges": False, "dither": 0.0, "log_floor": LOG_FLOOR,
+            "samples_range": "[-1, 1]",
+        }
 
     def _frames_to_fbank(self, buf: torch.Tensor, num_frames: int) -> torch.Tensor:
         """buf (B, N) whose frame j starts at sample 160*j, N >= 160*num_frames + 240

@@ -97,6 +97,8 @@ void BindBackend(py::module_ &m) {
 
   m.def("create_executorch_backend", &CreateExecuTorchBackend, py::arg("pte_path"),
         py::call_guard<py::gil_scoped_release>(), "Load a .pte (XNNPACK) exported by mt2kd-edge.");
+  m.def("set_executorch_verbose_logs", &SetExecuTorchVerboseLogs, py::arg("verbose"),
+        "Show ExecuTorch's Info/Debug log lines on stderr (default: only its errors, unless MT2KD_VERBOSE=1).");
   m.def(
       "create_python_backend",
       [](const std::string &metadata_json, const std::string &where, py::object step, int max_batch,

@@ -4,27 +4,16 @@
 #include <pybind11/stl.h>
 
 #include "mt2kd/chunker.h"
+#include "samples_array.h"
 
 namespace py = pybind11;
 
 namespace mt2kd {
 
 static void AcceptWaveform(Chunker &self, int sample_rate, const py::array &samples) {
-  if (samples.ndim() != 1)
-    throw py::value_error("samples must be a 1-D array (mono), got shape with " + std::to_string(samples.ndim()) +
-                          " dimensions");
-  if (py::isinstance<py::array_t<float>>(samples) && samples.dtype().is(py::dtype::of<float>())) {
-    auto a = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(samples);
-    py::gil_scoped_release release;
-    self.AcceptFloat(sample_rate, a.data(), static_cast<std::size_t>(a.size()));
-  } else if (samples.dtype().is(py::dtype::of<int16_t>())) {
-    auto a = py::array_t<int16_t, py::array::c_style | py::array::forcecast>::ensure(samples);
-    py::gil_scoped_release release;
-    self.AcceptInt16(sample_rate, a.data(), static_cast<std::size_t>(a.size()));
-  } else {
-    throw py::type_error("samples must be float32 in [-1, 1] or int16, got dtype " +
-                         std::string(py::str(samples.dtype())));
-  }
+  WithSamples(
+      samples, [&](const float *p, std::size_t n) { self.AcceptFloat(sample_rate, p, n); },
+      [&](const int16_t *p, std::size_t n) { self.AcceptInt16(sample_rate, p, n); });
 }
 
 void BindChunker(py::module_ &m) {

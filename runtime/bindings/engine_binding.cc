@@ -4,25 +4,16 @@
 #include <pybind11/stl.h>
 
 #include "mt2kd/engine.h"
+#include "samples_array.h"
 
 namespace py = pybind11;
 
 namespace mt2kd {
 
 static void StreamAccept(Stream &self, int sample_rate, const py::array &samples) {
-  if (samples.ndim() != 1)
-    throw py::value_error("samples must be a 1-D array (mono), got " + std::to_string(samples.ndim()) + " dimensions");
-  if (samples.dtype().is(py::dtype::of<float>())) {
-    auto a = py::array_t<float, py::array::c_style>::ensure(samples);
-    py::gil_scoped_release release;
-    self.AcceptWaveform(sample_rate, a.data(), static_cast<size_t>(a.size()));
-  } else if (samples.dtype().is(py::dtype::of<int16_t>())) {
-    auto a = py::array_t<int16_t, py::array::c_style>::ensure(samples);
-    py::gil_scoped_release release;
-    self.AcceptInt16(sample_rate, a.data(), static_cast<size_t>(a.size()));
-  } else {
-    throw py::type_error("samples must be float32 in [-1, 1] or int16, got dtype " + std::string(py::str(samples.dtype())));
-  }
+  WithSamples(
+      samples, [&](const float *p, size_t n) { self.AcceptWaveform(sample_rate, p, n); },
+      [&](const int16_t *p, size_t n) { self.AcceptInt16(sample_rate, p, n); });
 }
 
 void BindEngine(py::module_ &m) {

@@ -38,7 +38,7 @@ void PrintEvents(mt2kd::Stream &s, const mt2kd::ModelInfo &info) {
 
 int main(int argc, char **argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s MODEL.pte AUDIO.wav [SPEAKERS.json] [--threshold T]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s MODEL.pte AUDIO.wav [SPEAKERS.json] [--threshold T] [--verbose]\n", argv[0]);
     return 2;
   }
   try {
@@ -47,6 +47,8 @@ int main(int argc, char **argv) {
     for (int i = 3; i < argc; ++i) {
       if (!std::strcmp(argv[i], "--threshold") && i + 1 < argc)
         threshold = std::stof(argv[++i]);
+      else if (!std::strcmp(argv[i], "--verbose"))  // ExecuTorch's own Info log lines too
+        mt2kd::SetExecuTorchVerboseLogs(true);
       else
         store = mt2kd::SpeakerStore::Load(argv[i]);
     }

@@ -13,15 +13,20 @@ void EndpointConfig::Validate() const {
     throw std::invalid_argument("endpoint durations must be positive");
 }
 
+// Every field, by the name the Python bindings give it (a test holds that), grouped by section.
 std::string EngineConfig::ToString() const {
   std::ostringstream os;
-  os << "EngineConfig(beam_size=" << decoding.beam_size;
-  if (!decoding.lm.empty())
-    os << ", lm='" << decoding.lm << "', lm_weight=" << decoding.lm_weight << ", word_bonus=" << decoding.word_bonus;
-  os << ", max_revised_words=" << decoding.max_revised_words << ", window_ms=" << tagging.window_ms
-     << ", hop_ms=" << tagging.hop_ms << ", top_k=" << tagging.top_k << ", endpoint="
-     << (endpoint.enabled ? "on" : "off") << ", trailing_silence_ms=" << endpoint.trailing_silence_ms
-     << ", max_utterance_ms=" << endpoint.max_utterance_ms << ", resample=" << (resample ? "on" : "off") << ")";
+  const auto on = [](bool b) { return b ? "on" : "off"; };
+  os << "EngineConfig(decoding=(beam_size=" << decoding.beam_size << ", tokens_per_frame=" << decoding.tokens_per_frame
+     << ", lm='" << decoding.lm << "', lm_weight=" << decoding.lm_weight << ", word_bonus=" << decoding.word_bonus
+     << ", oov_penalty=" << decoding.oov_penalty << ", hotword_boost=" << decoding.hotword_boost
+     << ", max_revised_words=" << decoding.max_revised_words << "), tagging=(window_ms=" << tagging.window_ms
+     << ", hop_ms=" << tagging.hop_ms << ", top_k=" << tagging.top_k << ", on_threshold=" << tagging.on_threshold
+     << ", off_threshold=" << tagging.off_threshold << ", min_event_ms=" << tagging.min_event_ms
+     << "), endpoint=(enabled=" << on(endpoint.enabled) << ", trailing_silence_ms=" << endpoint.trailing_silence_ms
+     << ", no_speech_timeout_ms=" << endpoint.no_speech_timeout_ms << ", min_speech_ms=" << endpoint.min_speech_ms
+     << ", max_utterance_ms=" << endpoint.max_utterance_ms << ", speech_threshold=" << endpoint.speech_threshold
+     << "), resample=" << on(resample) << ")";
   return os.str();
 }
 

@@ -117,6 +117,7 @@ class ExecuTorchBackend : public Backend {
 }  // namespace
 
 std::shared_ptr<Backend> CreateExecuTorchBackend(const std::string &pte_path) {
+  InstallExecuTorchLogFilter();
   return std::make_shared<ExecuTorchBackend>(pte_path);
 }
 

@@ -13,10 +13,12 @@ import numpy as np
 from tqdm import tqdm
 
 from mt2kd_edge.fileio import atomic_write
+from mt2kd_edge.labels_csv import write_labels_csv
 
 from . import deps
-from .events import find_real_sources
-from .manifests import load_sidecars, write_labels_csv, write_manifests, write_pool, write_trials
+from .events import CLASSES, find_real_sources
+from .layout import LABELS, TRIALS
+from .manifests import load_sidecars, write_manifests, write_pool, write_trials
 from .plan import background_sources, plan_events, plan_mixtures, plan_speech, plan_hash_order, split_real_sources, split_sentences
 from .presets import CorpusPreset
 from .real_dev import build_real_dev
@@ -183,8 +185,8 @@ def build(preset: CorpusPreset, out_dir: Path, seed: int = 0, workers: int = 2,
     for split, metas in event_meta.items():
         write_manifests(out_dir, "events", split, metas)
     write_pool(out_dir, speech_meta["train"] + event_meta["train"])
-    write_labels_csv(out_dir / "labels.csv")
-    trials = write_trials(out_dir / "sv_trials.txt", speech_meta["test"], preset.sv_trials, seed)
+    write_labels_csv(out_dir / LABELS, [(c.mid, c.name) for c in CLASSES])  # the tagger's classes
+    trials = write_trials(out_dir / TRIALS, speech_meta["test"], preset.sv_trials, seed)
 
     real_dev = build_real_dev(out_dir, cache_dir)  # recorded speech, evaluation only (split realdev)
 

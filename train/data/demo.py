@@ -18,11 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
+from mt2kd_edge import model_layout as layout
 from mt2kd_edge.fileio import atomic_write
+from mt2kd_edge.spec import SAMPLE_RATE
 
 from .effects import mix_at_snr, set_level
+from .layout import manifest_path
 
-SAMPLE_RATE = 16000
 # Two held-out voices of different people (see reports/corpus_default/stats.md): names are what the demo
 # enrolls them as.
 SPEAKERS = {"alan": "flite-awb-c+0-f1.00-r1.00", "ken": "festival-voice-ked-diphone-c+0-f1.00-r1.00"}
@@ -44,8 +46,8 @@ def build(corpus: Path, out: Path, seed: int = 0, speakers: dict[str, str] | Non
     """``speakers``: enrollment name -> corpus speaker id (default SPEAKERS); ``turns``: who speaks, in order."""
     from lhotse import CutSet
 
-    speech = CutSet.from_file(corpus / "manifests" / "speech_cuts_test.jsonl.gz")
-    events = CutSet.from_file(corpus / "manifests" / "events_cuts_test.jsonl.gz")
+    speech = CutSet.from_file(manifest_path(corpus, "speech", "test"))
+    events = CutSet.from_file(manifest_path(corpus, "events", "test"))
     rng = np.random.default_rng(seed)
     speakers = speakers or SPEAKERS
     by_speaker: dict[str, list] = {}
@@ -90,14 +92,14 @@ def build(corpus: Path, out: Path, seed: int = 0, speakers: dict[str, str] | Non
     for name in speakers:
         files = []
         for k, cut in enumerate(utterances[name][used[name]:], 1):
-            path = out / "enroll" / f"{name}_{k}.wav"
+            path = out / layout.DEMO_ENROLL / f"{name}_{k}.wav"
             _write_wav(path, set_level(_load(cut), -24.0))
             files.append({"file": str(path.relative_to(out)), "cut": cut.id})
         enroll[name] = files
-    _write_wav(out / "clip.wav", clip)
+    _write_wav(out / layout.DEMO_CLIP, clip)
     info = {"corpus": str(corpus), "seed": seed, "seconds": round(len(clip) / SAMPLE_RATE, 2),
             "speakers": speakers, "turns": placed_turns, "events": placed, "enroll": enroll}
-    with atomic_write(out / "demo.json", "w") as f:
+    with atomic_write(out / layout.DEMO_INFO, "w") as f:
         json.dump(info, f, indent=2)
     return info
 

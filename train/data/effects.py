@@ -15,7 +15,8 @@ import numpy as np
 import soundfile as sf
 from scipy.signal import butter, fftconvolve, resample_poly, sosfilt
 
-SAMPLE_RATE = 16000
+from mt2kd_edge.spec import SAMPLE_RATE
+
 TELEPHONE_RATE = 8000  # narrow-band telephone: 300-3400 Hz at 8 kHz, then a codec
 TELEPHONE_CODECS = ("mulaw", "gsm", "opus")
 PEAK_LIMIT = 0.99  # nothing written clips

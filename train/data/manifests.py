@@ -1,4 +1,4 @@
-"""Assemble lhotse manifests, the labels CSV and the speaker-verification trials from the sidecars.
+"""Assemble lhotse manifests and the speaker-verification trials from the sidecars.
 
 Where the labels live:
 - speech: one supervision per recording with ``text`` (the normalised transcript) and ``speaker``;
@@ -22,7 +22,7 @@ import numpy as np
 from mt2kd_edge.fileio import atomic_write
 
 from .effects import SAMPLE_RATE
-from .events import CLASSES
+from .layout import manifest_path
 from .plan import output_path
 
 
@@ -88,7 +88,7 @@ def write_manifests(out_dir: Path, dataset: str, split: str, metas: list[dict]) 
     cuts = _cuts(recordings, supervisions)
     paths = {}
     for name, manifest in (("recordings", recordings), ("supervisions", supervisions), ("cuts", cuts)):
-        paths[name] = out_dir / "manifests" / f"{dataset}_{name}_{split}.jsonl.gz"
+        paths[name] = manifest_path(out_dir, dataset, split, name)
         save_manifest(manifest, paths[name])
     return paths
 
@@ -98,16 +98,9 @@ def write_pool(out_dir: Path, metas: list[dict]) -> Path:
     from lhotse import RecordingSet
 
     recordings = RecordingSet.from_recordings(_recording(out_dir, m) for m in sorted(metas, key=lambda m: m["id"]))
-    path = out_dir / "manifests" / "pool_cuts_train.jsonl.gz"
+    path = manifest_path(out_dir, "pool", "train")
     save_manifest(_cuts(recordings), path)
     return path
-
-
-def write_labels_csv(path: Path) -> None:
-    """The labels file sherpa-onnx's AudioTagging reads: a header, then ``index,mid,"display name"``."""
-    lines = ["index,mid,display_name"] + [f'{c.index},{c.mid},"{c.name}"' for c in CLASSES]
-    with atomic_write(path, "w") as f:
-        f.write("\n".join(lines) + "\n")
 
 
 def write_trials(path: Path, test_speech: list[dict], num_trials: int, seed: int) -> dict[str, int]:

@@ -22,6 +22,10 @@ import sys
 from pathlib import Path
 
 from mt2kd_edge.fileio import atomic_write
+from mt2kd_edge.labels_csv import write_labels_csv
+from mt2kd_edge.spec import SAMPLE_RATE
+
+from .layout import LABELS, TRIALS, manifest_path
 
 LIBRISPEECH_SPLITS = {
     "train": ("train-clean-100", "train-clean-360", "train-other-500"),
@@ -30,8 +34,8 @@ LIBRISPEECH_SPLITS = {
 }
 
 
-def _write(cuts, out: Path, name: str) -> Path:
-    path = out / "manifests" / f"{name}.jsonl.gz"
+def _write(cuts, out: Path, kind: str, split: str) -> Path:
+    path = manifest_path(out, kind, split)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp.jsonl.gz")
     cuts.to_file(tmp)
@@ -49,7 +53,7 @@ def _cuts(manifests: dict, parts: tuple[str, ...]):
     cuts = sets[0]
     for more in sets[1:]:
         cuts = cuts + more
-    return cuts.resample(16000)
+    return cuts.resample(SAMPLE_RATE)
 
 
 def import_librispeech(corpus_dir: Path, out: Path) -> dict[str, int]:
@@ -64,9 +68,9 @@ def import_librispeech(corpus_dir: Path, out: Path) -> dict[str, int]:
         if cuts is None:
             continue
         counts[split] = len(cuts)
-        _write(cuts, out, f"speech_cuts_{split}")
+        _write(cuts, out, "speech", split)
         if split == "train":  # stage 1 distils on unlabelled audio: the same recordings, no labels
-            _write(cuts.drop_supervisions(), out, "pool_cuts_train")
+            _write(cuts.drop_supervisions(), out, "pool", "train")
     if "train" not in counts:
         raise ValueError(f"{corpus_dir}: none of the training parts {LIBRISPEECH_SPLITS['train']} were found")
     return counts
@@ -91,14 +95,14 @@ def import_voxceleb(corpus_dir: Path, out: Path) -> dict[str, int]:
     for split, rows in items.items():
         if rows:
             counts[split] = len(rows)
-            _write(_cuts_from(rows), out, f"speech_cuts_{split}")
+            _write(_cuts_from(rows), out, "speech", split)
     trials = corpus_dir / "veri_test2.txt"
     if trials.is_file():  # "<1|0> id/video/00001.wav id/video/00002.wav" -> our ids
         lines = []
         for line in trials.read_text().splitlines():
             label, a, b = line.split()
             lines.append(" ".join([label, *("-".join(Path(x).with_suffix("").parts) for x in (a, b))]))
-        with atomic_write(out / "sv_trials.txt", "w") as f:
+        with atomic_write(out / TRIALS, "w") as f:
             f.write("\n".join(lines) + "\n")
     return counts
 
@@ -114,7 +118,7 @@ def _cuts_from(rows: list[tuple[str, Path, dict]]):
         cut.supervisions = [SupervisionSegment(id=cut_id, recording_id=cut_id, start=0.0, duration=cut.duration,
                                                **fields)]
         cuts.append(cut)
-    return CutSet.from_cuts(cuts).resample(16000)
+    return CutSet.from_cuts(cuts).resample(SAMPLE_RATE)
 
 
 def import_audioset(corpus_dir: Path, out: Path) -> dict[str, int]:
@@ -145,11 +149,8 @@ def import_audioset(corpus_dir: Path, out: Path) -> dict[str, int]:
                              {"custom": {"labels": [name_of[m] for m in mids if m in name_of]}}))
         if rows:
             counts[split] = len(rows)
-            _write(_cuts_from(rows), out, f"events_cuts_{split}")
-    with atomic_write(out / "labels.csv", "w") as f:  # sherpa-onnx's format: quoted display names
-        f.write("index,mid,display_name\n")
-        for i, (mid, name) in enumerate(classes):
-            f.write(f'{i},{mid},"{name}"\n')
+            _write(_cuts_from(rows), out, "events", split)
+    write_labels_csv(out / LABELS, classes)
     return counts
 
 

@@ -49,13 +49,14 @@ from pathlib import Path
 import numpy as np
 
 from mt2kd_edge.fileio import atomic_write
+from mt2kd_edge.spec import SAMPLE_RATE
 
 from .deps import _run  # apt-get with the builder's one-line errors
+from .layout import manifest_path
 from .manifests import save_manifest
 from .text import number_to_words
 
 SPLIT = "realdev"
-SAMPLE_RATE = 16000
 PEAK = 0.999  # a decoded Ogg may overshoot 1.0; such a clip is scaled down (custom["gain"]), nothing else changes
 SIDECAR_VERSION = 1
 
@@ -503,7 +504,7 @@ def write_manifests(out_dir: Path, metas: list[dict]) -> dict[str, Path]:
                                     supervisions=[s]) for r, s in zip(recordings, supervisions))
     paths = {}
     for name, manifest in (("recordings", recs), ("supervisions", sups), ("cuts", cuts)):
-        paths[name] = Path(out_dir) / "manifests" / f"speech_{name}_{SPLIT}.jsonl.gz"
+        paths[name] = manifest_path(out_dir, "speech", SPLIT, name)
         save_manifest(manifest, paths[name])
     return paths
 
@@ -572,7 +573,7 @@ def whisper_wer(out_dir: Path, log=print) -> dict:
 
     from .transcript_check import transcribe
 
-    cuts = CutSet.from_file(Path(out_dir) / "manifests" / f"speech_cuts_{SPLIT}.jsonl.gz")
+    cuts = CutSet.from_file(manifest_path(out_dir, "speech", SPLIT))
     rows = []
     for cut in cuts:
         audio = cut.load_audio()[0].astype(np.float32)

@@ -16,22 +16,13 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-_ONES = ("ZERO ONE TWO THREE FOUR FIVE SIX SEVEN EIGHT NINE TEN ELEVEN TWELVE THIRTEEN FOURTEEN FIFTEEN "
-         "SIXTEEN SEVENTEEN EIGHTEEN NINETEEN").split()
-_TENS = "_ _ TWENTY THIRTY FORTY FIFTY SIXTY SEVENTY EIGHTY NINETY".split()
+from train.data.text import number_to_words
 
 
 def _spell(n: int) -> str:
-    """Whole numbers below a million in words (the corpus spells numbers out)."""
-    if n < 20:
-        return _ONES[n]
-    if n < 100:
-        return _TENS[n // 10] + ("" if n % 10 == 0 else " " + _ONES[n % 10])
-    if n < 1000:
-        return _ONES[n // 100] + " HUNDRED" + ("" if n % 100 == 0 else " " + _spell(n % 100))
-    if n < 1_000_000:
-        return _spell(n // 1000) + " THOUSAND" + ("" if n % 1000 == 0 else " " + _spell(n % 1000))
-    return str(n)
+    """Whole numbers below a million in words, as the corpus spells them (train/data/text.py); larger ones
+    stay digits, which normalisation then drops, as it always did."""
+    return number_to_words(n) if n < 1_000_000 else str(n)
 
 
 def normalize_text(text: str) -> str:

@@ -21,14 +21,16 @@ from typing import Any
 import numpy as np
 
 from mt2kd_edge.fileio import atomic_write
+from mt2kd_edge.model_layout import model_file
+
+from train.data.layout import TRIALS, manifest_path
 
 from . import metrics
 
 
-def _cuts(corpus: Path, name: str, limit: int | None) -> list:
+def _cuts(path: Path, limit: int | None) -> list:
     from lhotse import CutSet
 
-    path = corpus / "manifests" / name
     if not path.is_file():
         raise FileNotFoundError(f"{path}: not found")
     return list(CutSet.from_file(path))[:limit]
@@ -58,7 +60,7 @@ def evaluate(runner, tokens: list[str] | None, labels: list[str] | None, corpus:
     """Score the given tasks (a single-task student has only its own head trained)."""
     result: dict[str, Any] = {}
     kept: list[dict] = []
-    speech = _cuts(corpus, "speech_cuts_test.jsonl.gz", limit) if {"asr", "sv"} & set(tasks) else []
+    speech = _cuts(manifest_path(corpus, "speech", "test"), limit) if {"asr", "sv"} & set(tasks) else []
     refs, hyps, embeddings = [], [], {}
     for cut in speech:
         out = _outputs(runner, cut)
@@ -72,7 +74,7 @@ def evaluate(runner, tokens: list[str] | None, labels: list[str] | None, corpus:
         result["wer"] = metrics.word_error_rate(refs, hyps)
         result["examples"] = [{"ref": r, "hyp": h} for r, h in list(zip(refs, hyps))[:5]]
         result["utterances"] = len(speech)
-    trials = ([t for t in metrics.read_trials(corpus / "sv_trials.txt") if t[1] in embeddings and t[2] in embeddings]
+    trials = ([t for t in metrics.read_trials(corpus / TRIALS) if t[1] in embeddings and t[2] in embeddings]
               if "sv" in tasks else [])
     if trials:
         trial_labels, trial_scores = metrics.trial_scores(trials, embeddings)
@@ -80,7 +82,7 @@ def evaluate(runner, tokens: list[str] | None, labels: list[str] | None, corpus:
         result["trials"] = len(trials)
         result["_trial_scores"] = (trial_labels, trial_scores)  # for DET curves; not part of the JSON
     if "at" in tasks:
-        events = _cuts(corpus, "events_cuts_test.jsonl.gz", limit)
+        events = _cuts(manifest_path(corpus, "events", "test"), limit)
         index = {name: i for i, name in enumerate(labels)}
         truth, scores = np.zeros((len(events), len(labels))), np.zeros((len(events), len(labels)))
         for k, cut in enumerate(events):
@@ -109,7 +111,7 @@ def _onnx_step_graph(model, payload: dict):
     from export.runners import OnnxRunner
 
     with tempfile.TemporaryDirectory(prefix="mt2kd-eval-") as folder, torch.no_grad():
-        path = Path(folder) / "model.fp32.onnx"
+        path = Path(folder) / model_file("onnx", "fp32")
         export_fp32(model, path, build_metadata(model, Vocabulary.from_checkpoint(payload, model),
                                                 backend="onnx", precision="fp32"))
         return OnnxRunner(path)  # the session holds the graph in memory; the file can go

@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any
 
 
+from train.data.layout import TRIALS, manifest_path
+
 from . import metrics
 
 
-def _cuts(corpus: Path, name: str, limit: int | None) -> list[Any]:
+def _cuts(path: Path, limit: int | None) -> list[Any]:
     from lhotse import CutSet
-    return list(CutSet.from_file(corpus / "manifests" / name))[:limit]
+    return list(CutSet.from_file(path))[:limit]
 
 
 def score_whisper(corpus: Path, limit: int | None = None) -> dict[str, Any]:
@@ -27,7 +29,7 @@ def score_whisper(corpus: Path, limit: int | None = None) -> dict[str, Any]:
     teacher = WhisperEncoderTeacher(cpu_threads=2)
     out: dict[str, Any] = {}
     for split in ("test", "dev"):
-        cuts = _cuts(corpus, f"speech_cuts_{split}.jsonl.gz", limit)
+        cuts = _cuts(manifest_path(corpus, "speech", split), limit)
         t0, refs, hyps, by_system = time.time(), [], [], defaultdict(lambda: ([], []))
         for c in cuts:
             ref, hyp = c.supervisions[0].text, teacher.transcribe(c.load_audio()[0])
@@ -46,13 +48,13 @@ def score_whisper(corpus: Path, limit: int | None = None) -> dict[str, Any]:
 def score_resemblyzer(corpus: Path, det_png: Path | None = None) -> dict[str, Any]:
     from train.teachers.resemblyzer_teacher import ResemblyzerTeacher
 
-    trials = metrics.read_trials(corpus / "sv_trials.txt")
+    trials = metrics.read_trials(corpus / TRIALS)
     needed = {i for _, a, b in trials for i in (a, b)}
     teacher, emb = ResemblyzerTeacher(), {}
     for split in ("test", "dev", "train"):
         if needed <= set(emb):
             break
-        for c in _cuts(corpus, f"speech_cuts_{split}.jsonl.gz", None):
+        for c in _cuts(manifest_path(corpus, "speech", split), None):
             if c.id in needed and c.id not in emb:
                 emb[c.id] = teacher(c.load_audio()[0])
     missing = needed - set(emb)

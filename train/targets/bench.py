@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from mt2kd_edge.spec import SAMPLE_RATE
+
 
 def stage1_loss(model: Any, batch: dict[str, torch.Tensor]) -> torch.Tensor:
     out = model(batch["samples"], batch["num_samples"])
@@ -46,7 +48,7 @@ def bench(target_dir: Any, setup: Any, batch_size: int = 8, steps: int = 4, max_
     from .extract import build_teachers
 
     torch.set_num_threads(threads)
-    ds = CachedTargets(target_dir, max_samples=int(max_seconds * 16000))
+    ds = CachedTargets(target_dir, max_samples=int(max_seconds * SAMPLE_RATE))
     model = MT2KDModel(ModelConfig()).train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=True)
     teachers = build_teachers(type(setup)(**{**setup.__dict__, "threads": threads}))
@@ -68,7 +70,7 @@ def bench(target_dir: Any, setup: Any, batch_size: int = 8, steps: int = 4, max_
             opt.step()
             if s:
                 times[mode].append((time.perf_counter() - t0, t_load))
-                audio += float(batch["num_samples"].sum()) / 16000 / 2
+                audio += float(batch["num_samples"].sum()) / SAMPLE_RATE / 2
     for mode, ts in times.items():
         med = float(np.median([t for t, _ in ts]))
         results[mode] = {"median_s_per_step": med, "median_targets_s_per_step": float(np.median([t for _, t in ts])),

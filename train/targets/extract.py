@@ -10,7 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-POOL_MANIFEST = "pool_cuts_train.jsonl.gz"  # the stage-1 pool (train/data/README.md)
+from mt2kd_edge.spec import SAMPLE_RATE
+from train.data.layout import MANIFESTS, POOL_CUTS
+
+POOL_MANIFEST = POOL_CUTS  # the stage-1 pool (train/data/README.md)
 CACHED_MANIFEST = "pool_cuts_train_targets.jsonl.gz"
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "CT2_INTER_THREADS")
 
@@ -78,7 +81,7 @@ def _run_shard(job: tuple[int, list[dict], str]) -> dict[str, Any]:
         for d in cut_dicts:
             cut = MonoCut.from_dict(d)
             audio = cut.load_audio()[0]
-            audio_s += len(audio) / 16000
+            audio_s += len(audio) / SAMPLE_RATE
             custom = dict(cut.custom or {})
             for t in teachers:
                 t0 = time.perf_counter()
@@ -196,7 +199,7 @@ def run_extract(args: Any) -> dict[str, Any]:
     setup = TeacherSetup(names=names, at_checkpoint=str(at) if "tagger" in names else None,
                          whisper_window_s=args.whisper_window_s,
                          onnx_configs=tuple(str(p) for p in args.onnx_teacher))
-    summary = extract_pool(args.corpus / "manifests" / POOL_MANIFEST, args.out / "targets", setup,
+    summary = extract_pool(args.corpus / MANIFESTS / POOL_MANIFEST, args.out / "targets", setup,
                            workers=args.workers, shard_size=args.shard_size, limit=args.limit)
     print(json.dumps(summary, indent=2))
     return summary

@@ -17,7 +17,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-SAMPLE_RATE = 16000  # Hz; every teacher takes audio at this rate
+from mt2kd_edge.spec import SAMPLE_RATE  # noqa: F401  (every teacher takes audio at this rate)
 
 
 class TargetKind(str, enum.Enum):

@@ -27,7 +27,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from mt2kd_edge.labels_csv import read_labels_csv
 from mt2kd_edge.model.frontend import KaldiFbank
+from train.data.layout import LABELS, TRIALS, manifest_path
+from train.lr_schedule import warmup_cosine
 
 from .base import TargetKind, TargetSpec, as_mono_float32
 
@@ -190,13 +193,11 @@ def _fbank(audio: np.ndarray, frontend: KaldiFbank) -> torch.Tensor:
 
 
 def read_labels(corpus_dir: Path) -> list[str]:
-    import csv
-    with open(corpus_dir / "labels.csv", newline="") as f:
-        return [row["display_name"] for row in csv.DictReader(f)]
+    return [name for _, name in read_labels_csv(corpus_dir / LABELS)]
 
 
 def cut_path(corpus_dir: Path, kind: str, split: str) -> Path:
-    return corpus_dir / "manifests" / f"{kind}_cuts_{split}.jsonl.gz"
+    return manifest_path(corpus_dir, kind, split)
 
 
 def load_examples(corpus_dir: Path, task: str, split: str, vocab: list[str] | None = None,
@@ -290,11 +291,11 @@ def compute_loss(model: SingleTaskModel, feats: torch.Tensor, lens: torch.Tensor
     return nn.functional.cross_entropy(model.classifier(out), targets)
 
 
+LR_FLOOR = 0.02  # the teachers' schedule ends at this fraction of the peak lr
+
+
 def lr_at(step: int, cfg: TrainConfig) -> float:
-    if step < cfg.warmup_steps:
-        return cfg.lr * (step + 1) / cfg.warmup_steps
-    p = (step - cfg.warmup_steps) / max(1, cfg.max_steps - cfg.warmup_steps)
-    return cfg.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(p, 1.0))))
+    return warmup_cosine(step, cfg.lr, cfg.warmup_steps, cfg.max_steps, LR_FLOOR)
 
 
 def save_checkpoint(path: Path, model: SingleTaskModel, opt: torch.optim.Optimizer | None, step: int,
@@ -435,7 +436,7 @@ def evaluate(model: SingleTaskModel, corpus_dir: Path, norm: tuple[torch.Tensor,
         return {"WER": metrics.word_error_rate(refs, hyps), "utterances": len(ex)}
     ex, _ = load_examples(corpus_dir, "speaker", "test", vocab=vocab, limit=limit)
     emb = dict(zip([e.cut_id for e in ex], predict(model, ex, norm)))
-    trials = [t for t in metrics.read_trials(corpus_dir / "sv_trials.txt") if t[1] in emb and t[2] in emb]
+    trials = [t for t in metrics.read_trials(corpus_dir / TRIALS) if t[1] in emb and t[2] in emb]
     return {"EER": metrics.eer_from_trials(trials, emb), "trials": len(trials)}
 
 

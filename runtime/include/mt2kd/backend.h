@@ -35,4 +35,10 @@ class Backend {
 // if it is missing, not a program, or carries no mt2kd metadata.
 std::shared_ptr<Backend> CreateExecuTorchBackend(const std::string &pte_path);
 
+// ExecuTorch's own Info/Debug log lines (cpuinfo probing on every load) are dropped unless verbose
+// logs are asked for here or with MT2KD_VERBOSE=1; its errors always reach stderr. The filter is
+// installed by CreateExecuTorchBackend (before the first load), or by either call below.
+void SetExecuTorchVerboseLogs(bool verbose);
+void InstallExecuTorchLogFilter();
+
 }  // namespace mt2kd

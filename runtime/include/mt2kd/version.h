@@ -1,5 +1,6 @@
 #pragma once
 namespace mt2kd {
-// Bumped with the Python package version (pyproject.toml); the bindings expose it.
+// The project's one version number: the Python package reads it from here (pyproject.toml's regex
+// provider, and mt2kd_edge.__version__ through the bindings).
 inline constexpr const char *kCoreVersion = "0.1.0";
 }  // namespace mt2kd
