@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One working session's recipe (issue 14), for machines whose disk does not outlive a session (see NOTES.md):
-#   corpus (`session` preset, ~1 h on 2 cores) -> stage 2 multi-task (train/configs/session.yaml, ~45 min),
+#   corpus (`session` preset, ~1 h on 2 cores) -> stage 2 multi-task (train/configs/session.yaml, ~25 min),
 #   continuing from the bundled student's weights when the bundle ships them -> streaming evaluation
 #   -> export (ONNX + ExecuTorch, fp32 + int8) -> int8-vs-fp32 evaluation -> word LM -> bundle (+ weights)
 # Every step resumes where it stopped. `make model-session` starts it in the background
@@ -9,17 +9,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 CORPUS=${CORPUS:-data/corpus-session}
-RUN=${RUN:-exp/session/multitask}
+RUN=${RUN:-exp/session/continued}
 BUILD=${BUILD:-build/model-session}
 OUT=${OUT:-models/default}
-# Continue from the bundle's weights (fp16, with the BPE model they were trained with) unless INIT says otherwise;
-# INIT= (empty) trains from scratch.
-INIT=${INIT-$( [ -f models/default/student.pt ] && echo models/default/student.pt || true )}
+RECOVERED=build/recovered/student.pt
+# Continue from the bundle: its weights (fp16, with the BPE model they were trained with), or, for a bundle that
+# ships none, the weights recovered from its int8 ONNX (step 2). INIT= (empty) trains from scratch.
+INIT=${INIT-$( [ -f models/default/student.pt ] && echo models/default/student.pt || echo "$RECOVERED" )}
 step() { echo; echo "== [$(date +%H:%M:%S)] $*"; }
 
 step "1/7 corpus: $CORPUS (skips what is already rendered)"
 # SPEECH_LIMIT=N renders only N utterances beyond the auditions (held-out sets first): less time, less speech
 nice -n 10 "$PY" -m train.data --preset session --out "$CORPUS" ${SPEECH_LIMIT:+--speech-limit "$SPEECH_LIMIT"}
+
+if [ "$INIT" = "$RECOVERED" ] && [ ! -f "$RECOVERED" ]; then
+  "$PY" -m export.recover models/default --out "$RECOVERED"
+fi
 
 step "2/7 stage 2 (multi-task) from ${INIT:-scratch}: $RUN"
 nice -n 10 "$PY" -m train.stage2 --config train/configs/session.yaml --set "corpus=$CORPUS" --set "out=$RUN" \
