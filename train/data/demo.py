@@ -28,6 +28,9 @@ from .layout import manifest_path
 # Two held-out voices of different people (see reports/corpus_default/stats.md): names are what the demo
 # enrolls them as.
 SPEAKERS = {"alan": "flite-awb-c+0-f1.00-r1.00", "ken": "festival-voice-ked-diphone-c+0-f1.00-r1.00"}
+# Whose voice each default name is: when the transcript check dropped the default speaker, or a smaller
+# preset did not render enough of it, the demo takes that person's held-out variant with the most short turns.
+PERSONS = {"alan": "awb", "ken": "ked"}
 TURNS = ("alan", "ken", "alan")  # who speaks, in order
 GAP_S = 1.2  # silence between turns (events fill some of it)
 EVENTS = (  # (label, where: turn index the event starts in or after, offset in s, SNR in dB against speech)
@@ -41,6 +44,17 @@ def _load(cut) -> np.ndarray:
     return cut.load_audio()[0].astype(np.float32)
 
 
+def _short(cuts) -> list:
+    return [c for c in cuts if c.duration <= 5.0]
+
+
+def _default_speaker(name: str, by_speaker: dict[str, list], need: int) -> str:
+    if len(_short(by_speaker.get(SPEAKERS[name], []))) >= need:
+        return SPEAKERS[name]
+    same_person = [s for s, cuts in by_speaker.items() if cuts[0].supervisions[0].custom.get("person") == PERSONS[name]]
+    return max(same_person, key=lambda s: (len(_short(by_speaker[s])), s), default=SPEAKERS[name])
+
+
 def build(corpus: Path, out: Path, seed: int = 0, speakers: dict[str, str] | None = None,
           turns: tuple[str, ...] = TURNS, enroll_per_speaker: int = 2) -> dict:
     """``speakers``: enrollment name -> corpus speaker id (default SPEAKERS); ``turns``: who speaks, in order."""
@@ -49,10 +63,12 @@ def build(corpus: Path, out: Path, seed: int = 0, speakers: dict[str, str] | Non
     speech = CutSet.from_file(manifest_path(corpus, "speech", "test"))
     events = CutSet.from_file(manifest_path(corpus, "events", "test"))
     rng = np.random.default_rng(seed)
-    speakers = speakers or SPEAKERS
     by_speaker: dict[str, list] = {}
     for cut in speech:
         by_speaker.setdefault(cut.supervisions[0].speaker, []).append(cut)
+    if speakers is None:
+        speakers = {name: _default_speaker(name, by_speaker, turns.count(name) + enroll_per_speaker)
+                    for name in SPEAKERS}
     utterances = {}
     for name, speaker in speakers.items():
         need = turns.count(name) + enroll_per_speaker
