@@ -114,6 +114,7 @@ def recover(model_dir: Path, out: Path) -> dict:
     import torch
 
     from mt2kd_edge.model import ModelConfig, MT2KDModel, save_checkpoint
+    from mt2kd_edge.model_layout import BPE
     from train.tokenizer import Tokenizer
 
     info = json.loads((model_dir / "model.json").read_text())
@@ -136,7 +137,7 @@ def recover(model_dir: Path, out: Path) -> dict:
     missing = [k for k in missing if own[k].is_floating_point() and k.split(".")[-1] in ("weight", "bias")]
     model.load_state_dict({**own, **loaded})
     out.parent.mkdir(parents=True, exist_ok=True)
-    bpe = out.parent / "bpe.model"
+    bpe = out.parent / BPE  # beside the checkpoint: where a run started from it looks (train.loop.make_tasks)
     rebuild_bpe(tokens, bpe)
     rebuilt = Tokenizer(bpe).tokens()
     if rebuilt != tokens:
