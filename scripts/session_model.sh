@@ -3,6 +3,7 @@
 #   corpus (`session` preset, ~1 h on 2 cores) -> stage 2 multi-task (train/configs/session.yaml, ~25 min),
 #   continuing from the bundled student's weights when the bundle ships them -> streaming evaluation
 #   -> export (ONNX + ExecuTorch, fp32 + int8) -> int8-vs-fp32 evaluation -> word LM -> bundle (+ weights)
+# STEPS=N trains N stage-2 steps instead of session.yaml's (resuming a run with a larger N extends it).
 # Every step resumes where it stopped. `make model-session` starts it in the background
 # (log: exp/session_model.log). OUT=build/candidate bundles beside models/default, to compare first.
 set -euo pipefail
@@ -28,7 +29,7 @@ fi
 
 step "2/7 stage 2 (multi-task) from ${INIT:-scratch}: $RUN"
 nice -n 10 "$PY" -m train.stage2 --config train/configs/session.yaml --set "corpus=$CORPUS" --set "out=$RUN" \
-  --set "init_from=$INIT"
+  --set "init_from=$INIT" ${STEPS:+--set "steps=$STEPS"}
 
 step "3/7 streaming evaluation on the held-out sets: $RUN/eval.json"
 if [ ! -f "$RUN/eval.json" ] || [ "$RUN/best.pt" -nt "$RUN/eval.json" ]; then

@@ -26,6 +26,7 @@ import sys
 import numpy as np
 import pytest
 import soundfile as sf
+from scipy.signal import correlate, resample_poly
 
 from cdp import Browser, find_chromium
 from conftest import ROOT
@@ -38,8 +39,10 @@ DEMO = MODEL / "demo"
 TIME_TOLERANCE_MS = 400  # a model chunk is 320 ms: an event may start one chunk apart
 SCORE_TOLERANCE = 0.1
 MIN_TEXT_SIMILARITY = 0.3  # difflib ratio of the whole transcript: seen 0.59-1.00; the words are fragile
-MAX_LAG_S = 0.1  # the captured audio starts within this of the clip...
-MIN_CORRELATION = 0.5  # ...and follows it (seen 0.89-1.00; a glitch under load lowers it)
+MAX_LAG_S = 0.1  # each window of the captured audio lies within this of the clip...
+MIN_WINDOW_CORRELATION = 0.8  # ...and follows it this closely (after aligning that window alone)...
+MIN_WELL_ALIGNED = 0.9  # ...in this share of the clip's voiced windows (a glitch spoils the one it falls in)
+WINDOW_S = 0.5
 
 PAGE_STATE = """(() => {
   const num = (x) => Number(x);
@@ -63,6 +66,23 @@ def same_speaker(got: str, ref: str | None, ref_score: float) -> bool:
     if abs(ref_score - DEFAULT_SPEAKER_THRESHOLD) <= SCORE_TOLERANCE:
         return got in (ref or "unknown", "unknown")
     return got == (ref or "unknown")
+
+
+def aligned_windows(captured: np.ndarray, clip: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each voiced window of `clip` (skipping near-silence, where correlation means nothing), the lag of
+    `captured` that best matches it within +-MAX_LAG_S, and the correlation at that lag."""
+    width, reach = int(WINDOW_S * rate), int(MAX_LAG_S * rate)
+    loud = 0.1 * np.sqrt(np.mean(clip ** 2))
+    lags, correlations = [], []
+    for start in range(reach, len(clip) - width - reach, width):
+        piece = clip[start:start + width]
+        if np.sqrt(np.mean(piece ** 2)) < loud or start + width + reach > len(captured):
+            continue
+        span = captured[start - reach:start + width + reach]
+        best = int(np.argmax(correlate(span, piece, mode="valid", method="fft")))
+        lags.append(best - reach)
+        correlations.append(float(np.corrcoef(span[best:best + width], piece)[0, 1]))
+    return np.array(lags), np.array(correlations)
 
 
 def close_in_time(a: dict, b: dict) -> bool:
@@ -115,19 +135,19 @@ def test_demo_page_in_headless_chromium_matches_run_on_the_same_clip(tmp_path):
     assert sorted((t["label"], t["start_ms"], t["end_ms"], t["score"]) for t in page["tags"]) == sorted(
         (e["label"], e["start_ms"], e["end_ms"], e["score"]) for e in exact if e["type"] == "tag")  # rows by label
 
-    # 2. the audio the page captured is the clip
-    from scipy.signal import correlate, resample_poly
-
+    # 2. the audio the page captured is the clip, window by window: a glitch of Chromium's fake capture on a
+    # busy machine (a dropped or repeated buffer) shifts what follows it by a few ms, which would sink one
+    # correlation over the whole clip (CI once saw 0.46 that way) but leaves each window aligned on its own
     clip_audio, clip_rate = read_audio(clip)
     g = np.gcd(clip_rate, sent["rate"])
     captured = resample_poly(audio, clip_rate // g, sent["rate"] // g).astype(np.float32)
-    head = min(3 * clip_rate, len(captured), len(clip_audio))
-    lag = int(np.argmax(correlate(captured[:head], clip_audio[:head], method="fft"))) - (head - 1)
-    a, b = captured[max(lag, 0):], clip_audio[max(-lag, 0):]
-    n = min(len(a), len(b))
-    correlation = float(np.corrcoef(a[:n], b[:n])[0, 1])
-    print(f"captured audio: {lag / clip_rate * 1000:+.1f} ms from the clip, correlation {correlation:.3f}")
-    assert abs(lag) <= MAX_LAG_S * clip_rate and correlation >= MIN_CORRELATION, (lag, correlation)
+    lags, correlations = aligned_windows(captured, clip_audio, clip_rate)
+    well = float(np.mean(correlations >= MIN_WINDOW_CORRELATION))
+    print(f"captured audio: {len(lags)} voiced windows, median lag {np.median(lags) / clip_rate * 1000:+.1f} ms "
+          f"(all within {np.abs(lags).max() / clip_rate * 1000:.1f} ms), median correlation {np.median(correlations):.3f}, "
+          f"{well:.0%} of windows >= {MIN_WINDOW_CORRELATION}")
+    assert len(lags) >= 10 and np.abs(lags).max() <= MAX_LAG_S * clip_rate, lags
+    assert well >= MIN_WELL_ALIGNED, (well, correlations)
 
     # 3. within tolerances of `run` on the clip file
 
