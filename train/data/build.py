@@ -79,9 +79,14 @@ def render_all(items: list[dict], out_dir: Path, workers: int, desc: str) -> int
         return 0
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(render_item, it, str(out_dir)) for it in todo]
-        for fut in tqdm(as_completed(futures), total=len(items), desc=desc, unit="item",
-                        initial=len(items) - len(todo), dynamic_ncols=True):
-            fut.result()  # re-raises a worker's error with the item id in it
+        try:
+            for fut in tqdm(as_completed(futures), total=len(items), desc=desc, unit="item",
+                            initial=len(items) - len(todo), dynamic_ncols=True):
+                fut.result()  # re-raises a worker's error with the item id in it
+        except BaseException:
+            # report at once: leaving the `with` would first render the rest of the queue (once 30 min)
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
     return len(todo)
 
 
