@@ -57,7 +57,7 @@ if [ ! -f "$BUILD/lm.bin" ] || [ "$CORPUS/build.json" -nt "$BUILD/lm.bin" ]; the
 fi
 
 step "8/8 bundle: $OUT"
-"$PY" -m export.bundle "$BUILD" --out "$OUT" --demo-corpus "$CORPUS" --lm "$BUILD/lm.bin" \
+"$PY" -m train.bundle "$BUILD" --out "$OUT" --demo-corpus "$CORPUS" --lm "$BUILD/lm.bin" \
   --report "$EXP/$ROW/eval.json" --report "$BUILD/evaluation_int8_onnx.json" \
   --report "$BUILD/evaluation_int8_executorch.json"
 step "done: $OUT (try: make demo)"

@@ -81,8 +81,9 @@ def test_resume_continues_exactly_where_it_stopped(ci_corpus, trained, tmp_path)
 
 
 def test_a_bundled_student_continues_training_with_its_vocabulary(ci_corpus, trained, tmp_path):
-    """export.bundle --weights ships fp16 weights + the BPE model; a run started from them keeps that BPE."""
-    from export.bundle import BPE_FILE, WEIGHTS_FILE, ship_weights
+    """train.bundle --weights ships fp16 weights + the BPE model; a run started from them keeps that BPE."""
+    from mt2kd_edge.model_layout import BPE as BPE_FILE, WEIGHTS as WEIGHTS_FILE
+    from train.bundle import ship_weights
 
     bundle = tmp_path / "bundle"
     bundle.mkdir()
