@@ -10,7 +10,7 @@ from torch import nn
 
 from mt2kd_edge.model.frontend import KaldiFbank
 
-from ..base import TargetKind, TargetSpec
+from ..base import TargetKind, TargetSpec, fit_frames
 from .checkpoint import load_model
 from .config import FBANK_RATE_HZ
 from .examples import fbank
@@ -42,7 +42,6 @@ class SingleTaskTeacher:
         lens = torch.tensor([feats.shape[1]])
         if self.model.cfg.task == "ctc":
             enc, _ = self.model.encoder(feats, lens)
-            from ..base import fit_frames
             return fit_frames(enc[0].numpy(), self.spec.num_frames(len(audio)))
         y, _ = self.model(feats, lens)
         y = torch.sigmoid(y) if self.model.cfg.task == "tag" else nn.functional.normalize(y, dim=-1)
