@@ -90,16 +90,18 @@ def _about(path, e: BaseException) -> str:
     return message if message.startswith((str(path), str(Path(path)))) else f"{path}: {message}"
 
 
-def _need_torch() -> None:
+def _need_torch():
+    """torch, for the commands that step the torch model (check, spec, export): the one place outside
+    mt2kd_edge/model/ that imports it, so a runtime-only install gets a one-line error instead of a traceback."""
     try:
-        import torch  # noqa: F401
+        import torch
     except ImportError:
         raise SystemExit("error: this command needs torch: pip install 'mt2kd-edge[train]'") from None
+    return torch
 
 
 def _load_model(args: argparse.Namespace):
-    _need_torch()
-    import torch
+    torch = _need_torch()
 
     from .model import ModelConfig, MT2KDModel, load_checkpoint
 
@@ -111,10 +113,10 @@ def _load_model(args: argparse.Namespace):
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    import torch
+    torch = _need_torch()
 
     from .audio_io import read_mono_16k
-    from .streaming_check import run_check
+    from .model.streaming_check import run_check
     from .synthetic import speech_like
 
     torch.set_num_threads(args.threads)
@@ -288,15 +290,34 @@ def cmd_live(args: argparse.Namespace) -> int:
     return 0
 
 
+# The recipes (export/, train/) are not in the wheel, and the SDK imports none of them. This is the one hand-off
+# to a recipe: `mt2kd-edge export` looks python -m export's module up by name, in the source checkout.
+EXPORT_RECIPE = "export.__main__"
+
+
 def cmd_export(argv: list[str]) -> int:
     """`python -m export` with every one of its options: the arguments are passed on as they are."""
     _need_torch()
+    return _export_recipe_main()(argv, prog="mt2kd-edge export")
+
+
+def _export_recipe_main():
+    """``python -m export``'s main; a one-line error where export/ is absent (an installed wheel) or where
+    its own dependencies are."""
+    import importlib
+    import importlib.util
+
     try:
-        from export.__main__ import main as export_main
-    except ImportError:
+        found = importlib.util.find_spec(EXPORT_RECIPE)
+    except ModuleNotFoundError:  # no export/ package at all
+        found = None
+    if found is None:
         raise SystemExit("error: `export` needs the source tree: run it from the mt2kd-edge repository root "
-                         "(export/ is a recipe package, not part of the installed SDK)") from None
-    return export_main(argv, prog="mt2kd-edge export")
+                         "(export/ is a recipe package, not part of the installed SDK)")
+    try:
+        return importlib.import_module(EXPORT_RECIPE).main
+    except ImportError as e:
+        raise SystemExit(f"error: `export` needs the export extra (pip install 'mt2kd-edge[export]'): {e}") from None
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

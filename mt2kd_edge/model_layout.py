@@ -1,6 +1,6 @@
 """The files of a model directory, named once (no torch).
 
-The exporter (``export/model_dir.py``) writes them, the bundler (``export/bundle.py``) ships a subset,
+The exporter (``export/model_dir.py``) writes them, the bundler (``train/bundle.py``) ships a subset,
 the runtime (``backends.py``, ``model_files.py``), the benchmarks and the LM installer look them up.
 Nothing else spells a file name of a model directory, so a rename happens here or nowhere.
 """
@@ -12,13 +12,13 @@ TOKENS = "tokens.txt"  # CTC units, "<token> <id>" a line (sherpa-onnx's format)
 LABELS = "labels.csv"  # tag classes, sherpa-onnx's format (mt2kd_edge/labels_csv.py)
 MANIFEST = "manifest.json"  # {"files": {name: {"bytes", "sha256"}}}, written last
 LM = "lm.bin"  # the word LM that model.json's decoding section names (python -m train.lm install)
-WEIGHTS = "student.pt"  # fp16 student weights to train on from (export.bundle --weights)
+WEIGHTS = "student.pt"  # fp16 student weights to train on from (train.bundle --weights)
 BPE = "bpe.model"  # the tokenizer those weights' CTC head was trained with (also in every run directory)
 
 SHERPA = "sherpa"  # sub-folder with the sherpa-onnx flavours, their own tokens.txt and labels.csv
 SHERPA_ASR, SHERPA_SPEAKER, SHERPA_TAGGING = "asr.onnx", "speaker.onnx", "tagging.onnx"
 
-DEMO = "demo"  # sub-folder with the demo material (train/data/demo.py, export.bundle)
+DEMO = "demo"  # sub-folder with the demo material (train/data/demo.py, train.bundle)
 DEMO_CLIP, DEMO_INFO, DEMO_SPEAKERS, DEMO_ENROLL = "clip.wav", "demo.json", "speakers.json", "enroll"
 
 _EXTENSIONS = {"executorch": "pte", "onnx": "onnx"}

@@ -24,11 +24,11 @@ nice -n 10 "$PY" -m train.data --preset default --out "$CORPUS"
 
 step "2/8 audio-tagging teacher: $TEACHERS/at_teacher"
 if [ ! -f "$TEACHERS/at_teacher/model.pt" ]; then
-  "$PY" -m train.teachers train-at --corpus "$CORPUS" --out "$TEACHERS"
+  "$PY" -m train.teachers.singletask --corpus "$CORPUS" --out "$TEACHERS"
 fi
 
 step "3/8 teacher targets for stage 1: $TEACHERS/targets (resumes per shard)"
-nice -n 10 "$PY" -m train.teachers extract --corpus "$CORPUS" --out "$TEACHERS" \
+nice -n 10 "$PY" -m train.targets --corpus "$CORPUS" --out "$TEACHERS" \
   --at-checkpoint "$TEACHERS/at_teacher/model.pt"
 
 if [ "${1:-}" = "prepare" ]; then exit 0; fi  # `make paper-table` needs only steps 1-3
@@ -57,7 +57,7 @@ if [ ! -f "$BUILD/lm.bin" ] || [ "$CORPUS/build.json" -nt "$BUILD/lm.bin" ]; the
 fi
 
 step "8/8 bundle: $OUT"
-"$PY" -m export.bundle "$BUILD" --out "$OUT" --demo-corpus "$CORPUS" --lm "$BUILD/lm.bin" \
+"$PY" -m train.bundle "$BUILD" --out "$OUT" --demo-corpus "$CORPUS" --lm "$BUILD/lm.bin" \
   --report "$EXP/$ROW/eval.json" --report "$BUILD/evaluation_int8_onnx.json" \
   --report "$BUILD/evaluation_int8_executorch.json"
 step "done: $OUT (try: make demo)"

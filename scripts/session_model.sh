@@ -24,7 +24,7 @@ step "1/7 corpus: $CORPUS (skips what is already rendered)"
 nice -n 10 "$PY" -m train.data --preset session --out "$CORPUS" ${SPEECH_LIMIT:+--speech-limit "$SPEECH_LIMIT"}
 
 if [ "$INIT" = "$RECOVERED" ] && [ ! -f "$RECOVERED" ]; then
-  "$PY" -m export.recover models/default --out "$RECOVERED"
+  "$PY" -m train.recover models/default --out "$RECOVERED"
 fi
 
 step "2/7 stage 2 (multi-task) from ${INIT:-scratch}: $RUN"
@@ -57,7 +57,7 @@ if [ ! -f "$BUILD/lm.bin" ] || [ "$CORPUS/build.json" -nt "$BUILD/lm.bin" ]; the
 fi
 
 step "7/7 bundle: $OUT"
-"$PY" -m export.bundle "$BUILD" --out "$OUT" --demo-corpus "$CORPUS" --lm "$BUILD/lm.bin" --weights "$RUN/best.pt" \
+"$PY" -m train.bundle "$BUILD" --out "$OUT" --demo-corpus "$CORPUS" --lm "$BUILD/lm.bin" --weights "$RUN/best.pt" \
   --report "$RUN/eval.json" --report "$BUILD/evaluation_int8_onnx.json" \
   --report "$BUILD/evaluation_int8_executorch.json"
 step "done: $OUT (try: make demo)"

@@ -13,10 +13,11 @@ import pytest
 import torch
 
 from export import model_dir as md
-from export.quality import compare, cosine, ctc_greedy
 from export.runners import ExecuTorchRunner, OnnxRunner, TorchRunner, stream
 from mt2kd_edge.model_files import ModelFileError, read_model_metadata
 from mt2kd_edge.synthetic import speech_like
+from train.evaluation.metrics import cosine
+from train.evaluation.quantization import compare, ctc_greedy
 
 from conftest import LABELS, TOKENS
 
@@ -203,7 +204,8 @@ def test_export_cli_reports_bad_checkpoints_and_forms(exported, tmp_path):
 # ---- the bundle that ships under models/default: int8 models, reports, demo clip and enrollments ----
 
 def test_bundle_ships_int8_models_reports_and_an_enrolled_demo(tiny_export, ci_corpus, tmp_path):
-    from export.bundle import SHIPPED, bundle
+    from mt2kd_edge.model_layout import SHIPPED
+    from train.bundle import bundle
     from mt2kd_edge.engine import Engine
 
     report = tmp_path / "eval.json"
@@ -238,7 +240,7 @@ def test_bundle_ships_int8_models_reports_and_an_enrolled_demo(tiny_export, ci_c
 
 
 def test_bundle_refuses_an_export_without_int8_forms(tiny_export, tmp_path):
-    from export.bundle import main
+    from train.bundle import main
 
     partial = tmp_path / "partial"
     partial.mkdir()

@@ -18,8 +18,8 @@ def test_warmup_then_cosine_down_to_the_floor():
 def test_each_trainer_keeps_its_floor():
     from train.config import TrainConfig
     from train.loop import lr_at
-    from train.teachers.singletask import TrainConfig as TeacherConfig
-    from train.teachers.singletask import lr_at as teacher_lr_at
+    from train.teachers.singletask.config import SingleTaskConfig as TeacherConfig
+    from train.teachers.singletask.training import lr_at as teacher_lr_at
 
     stage = TrainConfig()
     assert lr_at(stage.steps, stage) == pytest.approx(0.05 * stage.lr)

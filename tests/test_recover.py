@@ -1,4 +1,4 @@
-"""export.recover: a trainable checkpoint back from an exported bundle's int8 ONNX and tokens."""
+"""train.recover: a trainable checkpoint back from an exported bundle's int8 ONNX and tokens."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def bpe_export(tmp_path_factory):
 
 
 def test_weights_come_back_from_the_int8_graph_within_a_quantization_step(bpe_export, tmp_path):
-    from export.recover import main
+    from train.recover import main
 
     assert main([str(bpe_export["dir"]), "--out", str(tmp_path / "r" / "student.pt")]) == 0
     recovered, extra = load_checkpoint(tmp_path / "r" / "student.pt")
@@ -48,7 +48,7 @@ def test_weights_come_back_from_the_int8_graph_within_a_quantization_step(bpe_ex
 
 
 def test_the_rebuilt_bpe_model_has_the_bundles_pieces(bpe_export, tmp_path):
-    from export.recover import recover
+    from train.recover import recover
     from train.tokenizer import Tokenizer
 
     report = recover(bpe_export["dir"], tmp_path / "student.pt")
@@ -58,14 +58,14 @@ def test_the_rebuilt_bpe_model_has_the_bundles_pieces(bpe_export, tmp_path):
 
 
 def test_a_vocabulary_that_is_not_bpe_is_refused(tiny_export, tmp_path, capsys):
-    from export.recover import main
+    from train.recover import main
 
     assert main([str(tiny_export["dir"]), "--out", str(tmp_path / "x.pt")]) == 2
     assert "no BPE model can be rebuilt" in capsys.readouterr().err and not (tmp_path / "x.pt").exists()
 
 
 def test_a_directory_without_the_int8_graph_is_a_one_line_error(bpe_export, tmp_path, capsys):
-    from export.recover import main
+    from train.recover import main
 
     partial = tmp_path / "partial"
     partial.mkdir()

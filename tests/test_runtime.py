@@ -11,13 +11,14 @@ import soundfile as sf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from export.quality import cosine, ctc_greedy
 from export.runners import TorchRunner, stream as torch_stream
 from mt2kd_edge.engine import Engine
 from mt2kd_edge.model_files import ModelFileError
 from mt2kd_edge.results import FinalEvent, PartialEvent, SpeakerEvent, TagEvent
 from mt2kd_edge.speakers import SpeakerStore, SpeakerStoreError
 from mt2kd_edge.synthetic import speech_like
+from train.evaluation.metrics import cosine
+from train.evaluation.quantization import ctc_greedy
 
 CLIP = speech_like(3.0, seed=11)
 

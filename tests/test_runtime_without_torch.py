@@ -41,3 +41,23 @@ def test_the_model_package_says_it_needs_torch():
         import mt2kd_edge.model
     """)
     assert out.returncode != 0 and "needs torch" in out.stderr
+
+
+def test_the_runtime_modules_import_with_torch_unavailable():
+    out = run_python("""
+        import sys
+        sys.modules["torch"] = None
+        import mt2kd_edge.bench, mt2kd_edge.cli, mt2kd_edge.engine, mt2kd_edge.live, mt2kd_edge.server, mt2kd_edge.soak
+        print("ok")
+    """)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
+def test_the_torch_commands_say_they_need_torch():
+    out = run_python("""
+        import sys
+        sys.modules["torch"] = None
+        from mt2kd_edge.cli import main
+        main(["check"])
+    """)
+    assert out.returncode == 1 and out.stderr.strip() == "error: this command needs torch: pip install 'mt2kd-edge[train]'"

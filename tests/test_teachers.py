@@ -25,7 +25,8 @@ def _need(module: str, package: str) -> None:
 
 @pytest.fixture(scope="module")
 def tiny_tagger(ci_corpus, tmp_path_factory) -> tuple[Path, dict]:
-    from train.teachers.singletask import tiny_train_config, train
+    from train.teachers.singletask.config import tiny_train_config
+    from train.teachers.singletask.training import train
     out = tmp_path_factory.mktemp("tagger")
     summary = train(tiny_train_config("tag", max_steps=40), ci_corpus, out, progress=False)
     return out / "model.pt", summary
@@ -140,7 +141,9 @@ def test_onnx_adapter_samples_to_frames_and_fbank_to_clip_probs(tmp_path, clip) 
 
 # ---------------------------------------------------------------- in-project single-task teachers
 def test_at_teacher_tiny_config_loss_falls_and_scores(tiny_tagger, ci_corpus) -> None:
-    from train.teachers.singletask import SingleTaskTeacher, evaluate, load_model
+    from train.teachers.singletask.checkpoint import load_model
+    from train.teachers.singletask.scoring import evaluate
+    from train.teachers.singletask.teacher import SingleTaskTeacher
     path, summary = tiny_tagger
     assert np.mean(summary["last_losses"]) < np.mean(summary["first_losses"])
     model, ckpt = load_model(path)
@@ -156,8 +159,13 @@ def test_in_project_ctc_teacher_trains_and_resumes(ci_corpus, tmp_path) -> None:
 
     import torch
 
-    from train.teachers.singletask import (SingleTaskModel, SingleTaskTeacher, compute_loss, load_examples,
-                                           load_model, make_batch, tiny_train_config, train)
+    from train.teachers.singletask.batches import make_batch
+    from train.teachers.singletask.checkpoint import load_model
+    from train.teachers.singletask.config import tiny_train_config
+    from train.teachers.singletask.examples import load_examples
+    from train.teachers.singletask.model import SingleTaskModel
+    from train.teachers.singletask.teacher import SingleTaskTeacher
+    from train.teachers.singletask.training import compute_loss, train
     cfg = tiny_train_config("ctc", max_steps=40, lr=5e-3)
     train(cfg, ci_corpus, tmp_path, progress=False)
     trained, ckpt = load_model(tmp_path / "model.pt")

@@ -81,8 +81,9 @@ def test_resume_continues_exactly_where_it_stopped(ci_corpus, trained, tmp_path)
 
 
 def test_a_bundled_student_continues_training_with_its_vocabulary(ci_corpus, trained, tmp_path):
-    """export.bundle --weights ships fp16 weights + the BPE model; a run started from them keeps that BPE."""
-    from export.bundle import BPE_FILE, WEIGHTS_FILE, ship_weights
+    """train.bundle --weights ships fp16 weights + the BPE model; a run started from them keeps that BPE."""
+    from mt2kd_edge.model_layout import BPE as BPE_FILE, WEIGHTS as WEIGHTS_FILE
+    from train.bundle import ship_weights
 
     bundle = tmp_path / "bundle"
     bundle.mkdir()
@@ -144,7 +145,8 @@ def target_cache(ci_corpus, tmp_path_factory):
     pytest.importorskip("faster_whisper", reason="SKIPPED LOUDLY: faster-whisper missing (make setup)")
     pytest.importorskip("resemblyzer", reason="SKIPPED LOUDLY: resemblyzer missing (make setup)")
     from train.targets.extract import POOL_MANIFEST, TeacherSetup, extract_pool
-    from train.teachers.singletask import tiny_train_config, train
+    from train.teachers.singletask.config import tiny_train_config
+    from train.teachers.singletask.training import train
 
     tmp = tmp_path_factory.mktemp("teachers")
     train(tiny_train_config("tag", max_steps=10), ci_corpus, tmp / "tagger", progress=False)
@@ -192,7 +194,7 @@ def test_stage1_distils_all_three_teachers_then_stage2_starts_from_it(ci_corpus,
 
 def test_stage1_without_a_cache_says_how_to_make_one(ci_corpus, tmp_path):
     done = stage1(ci_corpus, tmp_path / "none", tmp_path / "o")
-    assert done.returncode == 2 and "python -m train.teachers extract" in done.stderr
+    assert done.returncode == 2 and "python -m train.targets" in done.stderr
 
 
 def test_streaming_evaluation_of_a_trained_export_with_the_int8_report(ci_corpus, trained, tmp_path):

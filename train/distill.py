@@ -26,7 +26,7 @@ class DistillationTasks:
     def __init__(self, target_dir: str | Path) -> None:
         if not target_dir or not (Path(target_dir) / "targets.json").is_file():
             raise FileNotFoundError(f"{target_dir}: no teacher target cache; extract it with "
-                                    f"`python -m train.teachers extract`")
+                                    f"`python -m train.targets`")
         cuts, self.specs = load_cached_cuts(target_dir)
         self.cuts = {"kd": list(cuts)}
         self.by_kind = {}

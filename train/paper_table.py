@@ -308,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--corpus", type=Path, default=Path("data/corpus-default"))
     p.add_argument("--targets", type=Path, default=Path("exp/teachers-default/targets"),
-                   help="the stage-1 teacher target cache (python -m train.teachers extract)")
+                   help="the stage-1 teacher target cache (python -m train.targets)")
     p.add_argument("--exp", type=Path, default=Path("exp/table"), help="one run directory per row goes here")
     p.add_argument("--reports", type=Path, default=Path("reports"))
     p.add_argument("--teachers", type=Path, nargs="+",

@@ -3,7 +3,7 @@
     python -m train.stage1 --config train/configs/stage1.yaml --set targets=exp/teachers/targets
     torchrun --nproc_per_node 2 -m train.stage1 --config ...
 
-Every batch carries the three teachers' targets (`python -m train.teachers extract`); the loss is
+Every batch carries the three teachers' targets (`python -m train.targets`); the loss is
 the scaled sum (`loss_scales: {asr, at, sv}`) of the three distillation losses. The best
 checkpoint initialises stage 2 (`--set init_from=exp/stage1/best.pt`).
 """

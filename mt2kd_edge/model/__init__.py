@@ -1,6 +1,8 @@
 """The torch model: config, Kaldi front-end, causal chunked encoder, heads, checkpoints.
 
-Needs torch (the ``train``/``export`` extras). The runtime API never imports this package.
+Needs torch (the ``train``/``export`` extras). The runtime API never imports this package; the commands
+that step the torch model import it inside the function that needs it (``streaming_check`` for ``check``,
+``step_timing`` for ``bench --checkpoint``), so torch is imported nowhere else in the SDK but ``cli._need_torch``.
 """
 
 try:

@@ -38,7 +38,7 @@ def _cuts(path: Path, limit: int | None) -> list:
 
 def _decode(log_probs: np.ndarray, tokens: list[str]) -> str:
     """Greedy CTC, detokenised by the same C++ function the runtime uses."""
-    from export.quality import ctc_greedy
+    from .quantization import ctc_greedy
     from mt2kd_edge._core import detokenize
 
     return detokenize([tokens[i] for i in ctc_greedy(log_probs)])
@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         scores = evaluate(runner, tokens, labels, args.corpus, args.limit, keep_outputs=bool(args.compare),
                           tasks=args.tasks)
         if args.compare:
-            from export.quality import compare
+            from .quantization import compare
 
             ref_runner, _, _, ref_what = _runner_for(args, args.compare)
             ref = evaluate(ref_runner, tokens, labels, args.corpus, args.limit, keep_outputs=True, tasks=args.tasks)

@@ -1,6 +1,9 @@
 """Score the stage-1 teachers on the held-out sets (the teacher row of the results table) and write
 ``reports/teachers.{json,md}``: Whisper tiny.en WER (speech test and dev), resemblyzer EER
-(sv_trials.txt), the in-project AT teacher's mAP (events test)."""
+(sv_trials.txt), the in-project AT teacher's mAP (events test). Step 3 of the teacher chain:
+
+    python -m train.evaluation.teachers --corpus data/corpus-small --out exp/teachers-small
+"""
 
 from __future__ import annotations
 
@@ -12,10 +15,12 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-
 from train.data.layout import TRIALS, manifest_path
+from train.teachers.chain import add_teacher_options, at_checkpoint, parser
 
 from . import metrics
+
+COMMAND = "train.evaluation.teachers"
 
 
 def _cuts(path: Path, limit: int | None) -> list[Any]:
@@ -68,7 +73,9 @@ def score_resemblyzer(corpus: Path, det_png: Path | None = None) -> dict[str, An
 
 
 def score_tagger(corpus: Path, checkpoint: Path, limit: int | None = None) -> dict[str, Any]:
-    from train.teachers.singletask import evaluate, load_model, num_parameters
+    from train.teachers.singletask.checkpoint import load_model
+    from train.teachers.singletask.model import num_parameters
+    from train.teachers.singletask.scoring import evaluate
 
     model, ckpt = load_model(checkpoint)
     res = evaluate(model, corpus, ckpt["norm"], ckpt["vocab"], limit=limit)
@@ -106,11 +113,11 @@ def write_report(results: dict[str, Any], reports: Path) -> None:
 
 
 def run_score(args: Any) -> dict[str, Any]:
-    """The ``score`` stage of ``python -m train.teachers``."""
+    """Step 3 of the teacher chain (``python -m train.evaluation.teachers``)."""
     corpus: Path = args.corpus
     preset = json.loads((corpus / "build.json").read_text()).get("preset", "?") if (corpus / "build.json").exists() else "?"
     results: dict[str, Any] = {"corpus": str(corpus), "corpus_preset": preset,
-                               "command": "python -m train.teachers " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+                               "command": f"python -m {COMMAND} " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
                                "date": time.strftime("%Y-%m-%d")}
     parts = [p for p in (getattr(args, "only", None) or "tagger,resemblyzer,whisper").split(",") if p]
     previous = args.reports / "teachers.json"
@@ -119,7 +126,7 @@ def run_score(args: Any) -> dict[str, Any]:
         if old.get("corpus") == str(corpus):
             results = {**old, **results, "commands": {**old.get("commands", {})}}
     results.setdefault("commands", {})
-    at = args.at_checkpoint or args.out / "at_teacher" / "model.pt"
+    at = at_checkpoint(args)
     for part in parts:
         if part == "tagger":
             results["tagger"] = score_tagger(corpus, at, args.limit)
@@ -133,3 +140,20 @@ def run_score(args: Any) -> dict[str, Any]:
         print(json.dumps({part: results[part]}, indent=2, default=float))
     write_report(results, args.reports)
     return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = parser(f"python -m {COMMAND}", "Score the teachers: WER of Whisper on speech test + dev, EER of resemblyzer "
+               "on sv_trials.txt, mAP of the AT teacher on events test; writes REPORTS/teachers.{json,md} and a DET plot.",
+               "before: python -m train.targets (the chain: train/teachers/chain.py)")
+    add_teacher_options(p)
+    p.add_argument("--reports", type=Path, default=Path("reports"), help="where teachers.{json,md} go")
+    p.add_argument("--only", default=None,
+                   help="comma list of tagger, resemblyzer, whisper (default all; others' scores kept)")
+    p.add_argument("--limit", type=int, default=None, help="at most N items per held-out set")
+    run_score(p.parse_args(argv))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

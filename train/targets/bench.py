@@ -7,6 +7,7 @@ One step = load a batch (audio + targets), student forward, the three distillati
 from __future__ import annotations
 
 import json
+import sys
 import time
 from typing import Any
 
@@ -14,6 +15,7 @@ import numpy as np
 import torch
 
 from mt2kd_edge.spec import SAMPLE_RATE
+from train.teachers.chain import parser
 
 
 def stage1_loss(model: Any, batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -80,7 +82,7 @@ def bench(target_dir: Any, setup: Any, batch_size: int = 8, steps: int = 4, max_
 
 
 def run_bench(args: Any) -> dict[str, Any]:
-    """The ``bench`` stage of ``python -m train.teachers`` (needs a finished ``extract``)."""
+    """Step 4 of the teacher chain (``python -m train.targets.bench``; needs a finished ``python -m train.targets``)."""
     import json as _json
 
     from .extract import TeacherSetup
@@ -92,3 +94,14 @@ def run_bench(args: Any) -> dict[str, Any]:
     (args.out / "bench_stage1.json").write_text(json.dumps(res, indent=2))
     print(json.dumps(res, indent=2))
     return res
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = parser("python -m train.targets.bench", "Stage-1 student step speed: cached targets vs teachers on the fly "
+               "(writes OUT/bench_stage1.json).", "before: python -m train.targets (the chain: train/teachers/chain.py)")
+    run_bench(p.parse_args(argv))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

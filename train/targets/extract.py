@@ -40,9 +40,10 @@ def build_teachers(setup: TeacherSetup) -> list[Any]:
             teachers.append(WhisperEncoderTeacher(window_s=setup.whisper_window_s or DEFAULT_WINDOW_S,
                                                   cpu_threads=setup.threads))
         elif name == "tagger":
-            from train.teachers.singletask import SingleTaskTeacher
+            from train.teachers.singletask.teacher import SingleTaskTeacher
             if not setup.at_checkpoint or not Path(setup.at_checkpoint).is_file():
-                raise FileNotFoundError(f"AT teacher checkpoint not found: {setup.at_checkpoint} (run train-at)")
+                raise FileNotFoundError(f"AT teacher checkpoint not found: {setup.at_checkpoint} "
+                                        "(train it with python -m train.teachers.singletask)")
             teachers.append(SingleTaskTeacher(setup.at_checkpoint, name="tagger"))
         elif name == "speaker":
             from train.teachers.resemblyzer_teacher import ResemblyzerTeacher
@@ -193,8 +194,10 @@ def extract_pool(cuts_path: Path, out_dir: Path, setup: TeacherSetup, workers: i
 
 
 def run_extract(args: Any) -> dict[str, Any]:
-    """The ``extract`` stage of ``python -m train.teachers``."""
-    at = args.at_checkpoint or args.out / "at_teacher" / "model.pt"
+    """Step 2 of the teacher chain (``python -m train.targets``)."""
+    from train.teachers.chain import at_checkpoint
+
+    at = at_checkpoint(args)
     names = tuple(n for n in args.teachers.split(",") if n)
     setup = TeacherSetup(names=names, at_checkpoint=str(at) if "tagger" in names else None,
                          whisper_window_s=args.whisper_window_s,

@@ -2,7 +2,7 @@
 
 - ``WhisperEncoderTeacher``: ASR, Whisper tiny.en encoder frames (50 Hz, 384-d), CTranslate2.
 - ``ResemblyzerTeacher``: SV, resemblyzer's bundled 256-d d-vector.
-- ``SingleTaskTeacher``: in-project teachers trained by ``singletask.train`` (the AT teacher, and
+- ``SingleTaskTeacher``: in-project teachers trained by ``singletask.training.train`` (the AT teacher, and
   CTC / speaker teachers for reproducibility).
 - ``OnnxTeacher``: external ONNX models described by an ``OnnxTeacherConfig`` and a local path.
 

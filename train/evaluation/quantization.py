@@ -1,4 +1,5 @@
-"""int8 against fp32 on the same audio: what quantization costs, in task terms."""
+"""int8 against fp32 on the same audio: what quantization costs, in task terms (``students --precision int8``
+and the export tests compare the two forms with it)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from train.evaluation.metrics import cosine  # noqa: F401  (re-exported for callers)
+from .metrics import cosine
 
 
 def ctc_greedy(log_probs: np.ndarray, blank: int = 0) -> list[int]:

@@ -1,8 +1,8 @@
 """Recover a trainable checkpoint from an exported model directory that ships no torch weights.
 
-    python -m export.recover models/default --out build/recovered/student.pt
+    python -m train.recover models/default --out build/recovered/student.pt
 
-Why: a bundle made before ``export.bundle --weights`` (session 4's models/default) carries only int8
+Why: a bundle made before ``train.bundle --weights`` (session 4's models/default) carries only int8
 graphs; its training checkpoint was lost with the machine it was trained on. Stage 2 can still continue
 from it (``--set init_from=build/recovered/student.pt``) instead of starting from scratch, where CTC sits on
 its blank plateau for over a thousand steps on this corpus.
@@ -16,6 +16,8 @@ What comes back:
   score order, so the pieces in id order with falling scores encode as the original did (checked: every
   token decodes back, and the pieces equal the bundle's tokens).
 The stage-1 distillation heads are not in the graph and start fresh; they are unused by stage 2.
+A recipe step (its output is for training, and it rebuilds the tokenizer with ``train.tokenizer``), so it
+lives in ``train/``: ``export/`` may not import ``train/``.
 """
 
 from __future__ import annotations
@@ -115,7 +117,7 @@ def recover(model_dir: Path, out: Path) -> dict:
 
     from mt2kd_edge.model import ModelConfig, MT2KDModel, save_checkpoint
     from mt2kd_edge.model_layout import BPE
-    from train.tokenizer import Tokenizer
+    from .tokenizer import Tokenizer
 
     info = json.loads((model_dir / "model.json").read_text())
     tokens = list(info["tokens"])
@@ -148,7 +150,7 @@ def recover(model_dir: Path, out: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m export.recover", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m train.recover", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model_dir", type=Path, help="an exported model directory with model.int8.onnx and model.json")
     p.add_argument("--out", type=Path, required=True, help="the checkpoint to write (bpe.model goes beside it)")

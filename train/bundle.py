@@ -4,11 +4,14 @@ the int8 ONNX and int8 ExecuTorch models with their metadata, the evaluation rep
 word LM the model decodes with by default (``--lm``, built by ``python -m train.lm build``), and the student's
 weights for further training (``--weights``: fp16, no optimizer state, with the BPE model beside them).
 
-    python -m export.bundle build/model-default --out models/default \\
+    python -m train.bundle build/model-default --out models/default \\
         --report build/model-default/evaluation_int8_onnx.json --demo-corpus data/corpus-default \\
         --lm build/model-default/lm.bin --weights exp/session/multitask/best.pt
 
 The bundle is built beside ``--out`` and swapped in by rename, so it appears complete or not at all.
+It is a recipe step, not an exporter's: the demo material comes from a built corpus (``train.data.demo``) and
+the LM from ``train.lm``, and ``export/`` may not import ``train/``. What it copies is named in
+``mt2kd_edge.model_layout``; the directory swap and manifest are the exporter's (``export.model_dir``).
 """
 
 from __future__ import annotations
@@ -19,15 +22,13 @@ import shutil
 import sys
 from pathlib import Path
 
+from export.model_dir import build_directory, write_manifest
 from mt2kd_edge import model_layout as layout
 from mt2kd_edge.model_layout import SHIPPED
 
-from .model_dir import build_directory, write_manifest
-
-
-# What ``--weights`` adds: the student for fine-tuning (``--set init_from=models/default/student.pt``) and the
-# tokenizer its CTC head was trained with (copied into a run that starts from it, so the vocabulary is kept).
-WEIGHTS_FILE, BPE_FILE = layout.WEIGHTS, layout.BPE
+# What ``--weights`` adds (layout.WEIGHTS, layout.BPE): the student for fine-tuning (``--set
+# init_from=models/default/student.pt``) and the tokenizer its CTC head was trained with (copied into a run
+# that starts from it, so the vocabulary is kept).
 
 
 def bundle(source: Path, out: Path, reports: list[Path], demo_corpus: Path | None, lm: Path | None = None,
@@ -44,7 +45,7 @@ def bundle(source: Path, out: Path, reports: list[Path], demo_corpus: Path | Non
         for report in reports:
             shutil.copy2(report, staging / report.name)
         if lm is not None:
-            from train.lm import install_lm
+            from .lm import install_lm
 
             install_lm(staging, lm)
         if weights is not None:
@@ -64,22 +65,22 @@ def ship_weights(checkpoint: Path, model_dir: Path) -> None:
     from mt2kd_edge.model.checkpoint import read_checkpoint
     from mt2kd_edge.fileio import atomic_write
 
-    bpe = checkpoint.parent / BPE_FILE
+    bpe = checkpoint.parent / layout.BPE
     if not bpe.is_file():
         raise FileNotFoundError(f"{bpe}: the BPE model of {checkpoint}'s run is missing")
     payload = read_checkpoint(checkpoint)
     payload["model"] = {k: v.half() if v.is_floating_point() else v for k, v in payload["model"].items()}
     payload["extra"] = {"step": payload.get("extra", {}).get("step"), "source": checkpoint.name}
-    with atomic_write(model_dir / WEIGHTS_FILE) as f:
+    with atomic_write(model_dir / layout.WEIGHTS) as f:
         torch.save(payload, f)
-    shutil.copy2(bpe, model_dir / BPE_FILE)
+    shutil.copy2(bpe, model_dir / layout.BPE)
 
 
 def make_demo(model_dir: Path, corpus: Path, **options) -> None:
     """Demo clip + enrollments; each speaker is enrolled from utterances that are not in the clip."""
     from mt2kd_edge.engine import Engine
     from mt2kd_edge.audio_io import read_audio
-    from train.data.demo import build
+    from .data.demo import build
 
     demo = model_dir / layout.DEMO
     info = build(corpus, demo, **options)
@@ -92,7 +93,7 @@ def make_demo(model_dir: Path, corpus: Path, **options) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m export.bundle", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m train.bundle", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("source", type=Path, help="an exported model directory (python -m export)")
     p.add_argument("--out", type=Path, required=True, help="bundle directory to create or replace")
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--demo-corpus", type=Path, help="a built corpus to draw the demo clip and enrollments from")
     p.add_argument("--lm", type=Path, help="a word LM (python -m train.lm build) the bundle decodes with by default")
     p.add_argument("--weights", type=Path, help="the training checkpoint the export came from: shipped as "
-                   f"{WEIGHTS_FILE} (fp16) + {BPE_FILE}, so training can continue from the bundle")
+                   f"{layout.WEIGHTS} (fp16) + {layout.BPE}, so training can continue from the bundle")
     args = p.parse_args(argv)
     try:
         manifest = bundle(args.source, args.out, args.report, args.demo_corpus, args.lm, args.weights)

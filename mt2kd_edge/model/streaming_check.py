@@ -2,7 +2,8 @@
 
 The audio arrives in 20 ms pieces (a microphone callback), the C++ core cuts it into model
 chunks, the model steps chunk by chunk with explicit state, and the result is compared with one
-full causal forward over the same audio. Needs torch (the train or export extra).
+full causal forward over the same audio. It steps the torch model, so it lives in the model package
+(which needs torch); the runtime API never imports it.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
-from . import _core
-from .spec import SAMPLE_RATE
+from .. import _core
+from ..spec import SAMPLE_RATE
 
 MIC_PIECE_SAMPLES = 320  # 20 ms: a typical audio callback size
 
@@ -48,8 +50,6 @@ class CheckReport:
 
 
 def run_check(model, audio: np.ndarray) -> CheckReport:
-    import torch
-
     if len(audio) == 0:
         raise ValueError("no audio to check (0 samples)")
     spec = model.streaming_spec()
