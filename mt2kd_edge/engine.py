@@ -22,7 +22,7 @@ import numpy as np
 from . import _core
 from .backends import create_backend
 from .model_files import ModelFileError, read_decoding_defaults
-from .results import Event, SpeakerMatch, Tag, Token, Transcript, Word
+from .results import SpeakerMatch, StreamEvent, Tag, Token, Transcript, Word
 from .speakers import SpeakerStore
 from .spec import SAMPLE_RATE
 from .stream_events import from_core
@@ -306,7 +306,7 @@ class Engine:
         return self.speakers.identify(embedding, self.speaker_threshold)
 
     def events(self, chunks: Iterable[np.ndarray], sample_rate: int = SAMPLE_RATE,
-               stream: Stream | None = None) -> Iterator[Event]:
+               stream: Stream | None = None) -> Iterator[StreamEvent]:
         """Stream audio chunks (any sizes) and yield typed events as they happen: partial and
         final transcripts, tag events (start to end), and who spoke each utterance. Pass your own
         ``stream`` to look at it between events (top tags, embedding).
@@ -315,7 +315,7 @@ class Engine:
         events (the final transcript included) are yielded, then the error is raised."""
         stream = stream or self.create_stream()
 
-        def drain() -> Iterator[Event]:
+        def drain() -> Iterator[StreamEvent]:
             while stream.is_ready():
                 self.decode(stream)
                 yield from self.take_events(stream)
@@ -332,7 +332,7 @@ class Engine:
         stream.input_finished()
         yield from drain()
 
-    def take_events(self, stream: Stream) -> list[Event]:
+    def take_events(self, stream: Stream) -> list[StreamEvent]:
         """The events of the chunk just decoded in ``stream``, speakers named from this engine's
         store. Call it after every decode of the stream (it raises RuntimeError when more than one
         chunk was decoded since the last call); at an endpoint it resets the stream itself."""

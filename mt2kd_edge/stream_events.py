@@ -9,12 +9,12 @@ and end, and their output must not change.
 from __future__ import annotations
 
 from . import _core
-from .results import Event, FinalEvent, PartialEvent, SpeakerEvent, TagEvent, Word
+from .results import FinalEvent, PartialEvent, SpeakerEvent, StreamEvent, TagEvent, Word
 
 _T = _core.StreamEventType
 
 
-def from_core(ev: "_core.StreamEvent", labels: list[str]) -> Event | None:
+def from_core(ev: "_core.StreamEvent", labels: list[str]) -> StreamEvent | None:
     """The Python event for a core event, or None for one the Python API does not yield (tag starts)."""
     if ev.type == _T.PARTIAL:
         return PartialEvent(ev.text, ev.start_s, ev.end_s)
