@@ -59,7 +59,7 @@ class Stream {
 
   std::vector<TagScore> TopTags() const;
   std::vector<TagEvent> ActiveTagEvents() const;
-  std::vector<TagEvent> TakeStartedTagEvents();
+  std::vector<TagEvent> TakeStartedTagEvents();   // TakeEvents takes these too: read tags through one of them
   std::vector<TagEvent> TakeFinishedTagEvents();
   std::vector<float> SpeakerEmbedding() const;  // of the current segment, as of the last chunk
   double ProcessedSeconds() const;              // audio decoded so far
