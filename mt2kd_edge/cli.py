@@ -185,9 +185,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _run_file(engine, path: str, args: argparse.Namespace) -> None:
-    import json
-
     from .audio_io import read_audio
+    from .event_format import format_event, json_line
 
     live = sys.stdout.isatty()  # partial lines redraw in place on a terminal only
     clear = "\r\033[K" if live else ""
@@ -200,18 +199,11 @@ def _run_file(engine, path: str, args: argparse.Namespace) -> None:
         print(f"== {path} ({len(samples) / rate:.2f} s, {engine.backend_name})")
     for event in engine.events(chunks, sample_rate=rate):
         if args.jsonl:
-            print(json.dumps({"file": str(path), **event.as_json()}), flush=True)
-        elif event.type == "partial":
-            if live:
-                print(f"{clear}  ... {event.text[-70:]}", end="", flush=True)
-        elif event.type == "final":
-            who = event.speaker or "unknown"
-            print(f"{clear}[{event.start_s:7.2f} - {event.end_s:7.2f}] {who:>10}: {event.text}", flush=True)
-        elif event.type == "tag":
-            print(f"{clear}[{event.start_s:7.2f} - {event.end_s:7.2f}] {'tag':>10}: {event.label} ({event.score:.2f})")
-        elif event.type == "speaker":
-            who = f"{event.name} ({event.score:.2f})" if event.name else f"unknown (best {event.score:.2f})"
-            print(f"{clear}[{event.start_s:7.2f} - {event.end_s:7.2f}] {'speaker':>10}: {who}", flush=True)
+            print(json_line(event, file=str(path)), flush=True)
+        elif event.type != "partial":
+            print(f"{clear}{format_event(event)}", flush=True)
+        elif live:
+            print(f"{clear}{format_event(event)}", end="", flush=True)
 
 
 def _paced(chunks, seconds_per_chunk: float):

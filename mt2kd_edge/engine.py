@@ -22,12 +22,12 @@ import numpy as np
 from . import _core
 from .backends import create_backend
 from .model_files import ModelFileError, read_decoding_defaults
-from .results import (Event, FinalEvent, PartialEvent, SpeakerEvent, SpeakerMatch, Tag, TagEvent, Token,
-                      Transcript, Word)
+from .results import SpeakerMatch, StreamEvent, Tag, Token, Transcript, Word
 from .speakers import SpeakerStore
 from .spec import SAMPLE_RATE
+from .stream_events import from_core
 
-DEFAULT_SPEAKER_THRESHOLD = 0.5  # cosine; tune it on your own trials (see the README's DET curve)
+DEFAULT_SPEAKER_THRESHOLD = _core.DEFAULT_SPEAKER_THRESHOLD  # cosine (0.5); tune it on your own trials (see the README's DET curve)
 # Enrollment needs this much sound: a voiceprint from 1 sample or from silence is the voiceprint
 # of nothing, and every quiet segment would then be "identified" as that speaker.
 MIN_ENROLL_SOUND_S = 1.0
@@ -144,7 +144,7 @@ class Stream:
         return self._core.speech_seconds
 
 
-MIN_SPEAKER_SEGMENT_S = 0.5  # a segment without words must be this long to get a speaker event
+MIN_SPEAKER_SEGMENT_S = _core.MIN_SPEAKER_SEGMENT_MS / 1000  # a segment without words must be this long to get a speaker event (decided in the core)
 
 HotwordList = Iterable["str | tuple[str, float] | _core.Hotword"]
 
@@ -306,7 +306,7 @@ class Engine:
         return self.speakers.identify(embedding, self.speaker_threshold)
 
     def events(self, chunks: Iterable[np.ndarray], sample_rate: int = SAMPLE_RATE,
-               stream: Stream | None = None) -> Iterator[Event]:
+               stream: Stream | None = None) -> Iterator[StreamEvent]:
         """Stream audio chunks (any sizes) and yield typed events as they happen: partial and
         final transcripts, tag events (start to end), and who spoke each utterance. Pass your own
         ``stream`` to look at it between events (top tags, embedding).
@@ -314,25 +314,11 @@ class Engine:
         Bad audio (NaN, a wrong rate, ...) ends the stream: what came before it is decoded and its
         events (the final transcript included) are yielded, then the error is raised."""
         stream = stream or self.create_stream()
-        last_partial = ""
 
-        def drain() -> Iterator[Event]:
-            nonlocal last_partial
+        def drain() -> Iterator[StreamEvent]:
             while stream.is_ready():
                 self.decode(stream)
-                core = stream._core
-                for ev in core.take_finished_tag_events():
-                    yield TagEvent(self.labels[ev.index], float(ev.peak), ev.start_s, ev.end_s)
-                result = stream.transcript()
-                if result.text != last_partial and not stream.is_endpoint():
-                    last_partial = result.text
-                    yield PartialEvent(result.text, result.start_s, result.end_s)
-                if stream.is_endpoint():
-                    yield from self._finish_segment(stream, result)
-                    last_partial = ""
-                    if stream.is_finished:
-                        return
-                    stream.reset()
+                yield from self.take_events(stream)
 
         for chunk in chunks:
             try:
@@ -346,15 +332,13 @@ class Engine:
         stream.input_finished()
         yield from drain()
 
-    def _finish_segment(self, stream: Stream, result: Transcript) -> Iterator[Event]:
-        if not result.text and result.end_s - result.start_s < MIN_SPEAKER_SEGMENT_S:
-            return  # e.g. the remnant after the last endpoint: too little audio to name a speaker
-        match = self.identify(stream.speaker_embedding())
-        if len(self.speakers):
-            yield SpeakerEvent(match.name, match.score, result.start_s, result.end_s)
-        if result.text:
-            yield FinalEvent(result.text, result.start_s, result.end_s, match.name, result.words)
-
+    def take_events(self, stream: Stream) -> list[StreamEvent]:
+        """The events of the chunk just decoded in ``stream``, speakers named from this engine's
+        store. Call it after every decode of the stream (it raises RuntimeError when more than one
+        chunk was decoded since the last call); at an endpoint it resets the stream itself."""
+        core = stream._core.take_events(self.speakers.core, self.speaker_threshold)
+        events = (from_core(ev, self.labels) for ev in core)
+        return [ev for ev in events if ev is not None]
 
 
 def _decoding_options(model_dir: Path, lm: Any, verify: bool, overrides: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 import numpy as np
 
 from .engine import Engine, Stream
+from .event_format import format_event, json_line
+from .results import FinalEvent, PartialEvent, SpeakerEvent
 
 BLOCK_MS = 20  # audio callback size
 
@@ -83,8 +85,7 @@ def render(finals: list[str], partial: str, stream: Stream, speaker: str) -> str
 
 def run_live(engine: Engine, device: str | None, sample_rate: int | None, max_seconds: float | None,
              plain: bool, jsonl: bool) -> None:
-    import json
-
+    """The live view on a terminal; otherwise each event as a line, as `run` prints it (or JSON)."""
     dev, default_rate = resolve_device(device)
     rate = sample_rate or default_rate
     stream = engine.create_stream()
@@ -93,21 +94,19 @@ def run_live(engine: Engine, device: str | None, sample_rate: int | None, max_se
     partial, speaker = "", "-"
     for event in engine.events(microphone(dev, rate, max_seconds), sample_rate=rate, stream=stream):
         if jsonl:
-            print(json.dumps(event.as_json()), flush=True)
+            print(json_line(event), flush=True)
             continue
-        if event.type == "partial":
+        if not view:
+            if not isinstance(event, PartialEvent):
+                print(format_event(event), flush=True)
+            continue
+        if isinstance(event, PartialEvent):
             partial = event.text
-        elif event.type == "final":
-            who = event.speaker or "unknown"
-            finals.append(f"[{event.start_s:6.1f}] {who}: {event.text}")
+        elif isinstance(event, FinalEvent):
+            finals.append(format_event(event))
             partial = ""
-            if not view:
-                print(finals[-1], flush=True)
-        elif event.type == "speaker":
+        elif isinstance(event, SpeakerEvent):
             speaker = f"{event.name or 'unknown'} ({event.score:.2f})"
-        elif event.type == "tag" and not view:
-            print(f"[{event.start_s:6.1f} - {event.end_s:6.1f}] tag: {event.label} ({event.score:.2f})", flush=True)
-        if view:
-            print(render(finals, partial, stream, speaker), end="", flush=True)
+        print(render(finals, partial, stream, speaker), end="", flush=True)
     if view:
         print()

@@ -95,3 +95,6 @@ class SpeakerEvent(Event):
     start_s: float
     end_s: float
     type = "speaker"
+
+
+StreamEvent = PartialEvent | FinalEvent | TagEvent | SpeakerEvent  # what Engine.events yields

@@ -44,7 +44,7 @@ from websockets.http11 import Request, Response
 
 from . import _core
 from .engine import Engine
-from .results import PartialEvent, TagEvent
+from .results import FinalEvent, SpeakerEvent
 from .speakers import SpeakerStore, SpeakerStoreError, check_name
 
 log = logging.getLogger("mt2kd_edge.serve")
@@ -114,7 +114,6 @@ class Session:
         self.received_samples = 0  # at the client's rate
         self.decoded_s = 0.0
         self.ended = self.input_finished = False
-        self.last_partial = ""
         self.outbox: asyncio.Queue = asyncio.Queue()
         self.outcome: asyncio.Future = asyncio.get_running_loop().create_future()  # True (done) or a Fault
         self.spent_s, self.since, self.throttled = 0.0, time.monotonic(), False  # the rate limit's account
@@ -319,27 +318,26 @@ class Session:
             self.input_finished = True
 
     def after_step(self) -> None:
-        """The events of one decoded chunk, exactly as Engine.events yields them (its drain loop; the
-        tests check the two agree)."""
+        """The events of one decoded chunk, from Engine.take_events as Engine.events yields them (the
+        tests check the two agree). The rolling top tags go after the chunk's tag and partial events
+        and before its segment's speaker and final, where they have always been."""
         engine, stream = self.server.engine, self.stream
         self.decoded_s += engine.chunk_samples / engine.sample_rate
-        for ev in stream._core.take_finished_tag_events():
-            self.send(TagEvent(engine.labels[ev.index], float(ev.peak), ev.start_s, ev.end_s).as_json())
-        result = stream.transcript()
-        if result.text != self.last_partial and not stream.is_endpoint():
-            self.last_partial = result.text
-            self.send(PartialEvent(result.text, result.start_s, result.end_s).as_json())
+        events = engine.take_events(stream)  # resets the stream at an endpoint
+        segment_end = next((i for i, e in enumerate(events) if isinstance(e, (SpeakerEvent, FinalEvent))), len(events))
+        for event in events[:segment_end]:
+            self.send(event.as_json())
         if self.top_tags:
-            self.send({"type": "tags", "end_ms": int(round(stream.processed_seconds * 1000)),
-                       "tags": [{"label": t.label, "score": round(t.score, 4)} for t in stream.top_tags()]})
-        if stream.is_endpoint():
-            for event in engine._finish_segment(stream, result):
-                self.send(event.as_json())
-            self.last_partial = ""
-            if stream.is_finished:
-                self.finish()
-            else:
-                stream.reset()
+            self.send_top_tags()
+        for event in events[segment_end:]:
+            self.send(event.as_json())
+        if stream.is_finished:
+            self.finish()
+
+    def send_top_tags(self) -> None:
+        stream = self.stream
+        self.send({"type": "tags", "end_ms": int(round(stream.processed_seconds * 1000)),
+                   "tags": [{"label": t.label, "score": round(t.score, 4)} for t in stream.top_tags()]})
 
     def finish(self) -> None:
         self.server.detach(self)

@@ -62,22 +62,24 @@ def soak(engine: Engine, seconds: float, progress=None) -> SoakReport:
     loop = source_loop()
     piece = SAMPLE_RATE * PIECE_MS // 1000
     stream = engine.create_stream()
-    rss_by_minute, segments = [], 0
+    rss_by_minute: list[float] = []
+
+    def pieces():
+        for i in range(total_pieces):
+            at = (i * piece) % len(loop)
+            yield loop[at:at + piece]
+            # resumed once the piece is decoded and its events are out: measure after it
+            if (i + 1) % (60_000 // PIECE_MS) == 0:
+                rss_by_minute.append(round(rss_mb(), 1))
+                if progress:
+                    progress(len(rss_by_minute))
+
     start = time.perf_counter()
-    for i in range(total_pieces):
-        at = (i * piece) % len(loop)
-        stream.accept_waveform(SAMPLE_RATE, loop[at:at + piece])
-        while stream.is_ready():
-            engine.decode(stream)
-            if stream.is_endpoint():
-                stream.transcript()
-                segments += 1
-                stream.reset()
-        if (i + 1) % (60_000 // PIECE_MS) == 0:
-            rss_by_minute.append(round(rss_mb(), 1))
-            if progress:
-                progress(len(rss_by_minute))
+    # Through Engine.events, as an app streams: the event rules (and anything they keep) are soaked too.
+    for _ in engine.events(pieces(), SAMPLE_RATE, stream=stream):
+        pass
     wall = time.perf_counter() - start
+    segments = stream.transcript().segment  # the stream reset itself once per endpoint
     timing = engine.timing()
     chunks = max(timing["chunks"], 1)
     first = rss_by_minute[0] if rss_by_minute else rss_mb()

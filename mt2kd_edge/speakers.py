@@ -100,6 +100,11 @@ class SpeakerStore:
         finally:
             os.close(fd)
 
+    @property
+    def core(self) -> "_core.SpeakerStore":
+        """The C++ store itself: the core names the speakers of stream events with it."""
+        return self._store
+
     def enroll(self, name: str, embedding: np.ndarray) -> None:
         check_name(name)
         try:

@@ -4,6 +4,7 @@
 #include <pybind11/stl.h>
 
 #include "mt2kd/engine.h"
+#include "mt2kd/speaker_store.h"
 #include "samples_array.h"
 
 namespace py = pybind11;
@@ -78,6 +79,32 @@ void BindEngine(py::module_ &m) {
       .def_readonly("end_s", &TagEvent::end_s)
       .def_readonly("peak", &TagEvent::peak);
 
+  py::enum_<StreamEventType>(m, "StreamEventType")
+      .value("PARTIAL", StreamEventType::kPartial)
+      .value("FINAL", StreamEventType::kFinal)
+      .value("TAG_START", StreamEventType::kTagStart)
+      .value("TAG_END", StreamEventType::kTagEnd)
+      .value("SPEAKER", StreamEventType::kSpeaker);
+  py::class_<StreamEvent>(m, "StreamEvent")
+      .def_readonly("type", &StreamEvent::type)
+      .def_readonly("start_s", &StreamEvent::start_s)
+      .def_readonly("end_s", &StreamEvent::end_s)
+      .def_readonly("segment", &StreamEvent::segment)
+      .def_readonly("text", &StreamEvent::text)
+      .def_readonly("words", &StreamEvent::words)
+      .def_property_readonly("speaker", [](const StreamEvent &e) -> py::object {
+        return e.speaker.empty() ? py::none() : py::cast(e.speaker);
+      })
+      .def_readonly("speaker_score", &StreamEvent::speaker_score)
+      .def_readonly("tag_index", &StreamEvent::tag_index)
+      .def_readonly("tag_label", &StreamEvent::tag_label)
+      .def_readonly("tag_score", &StreamEvent::tag_score)
+      .def("__repr__", [](const StreamEvent &e) {
+        return std::string("<StreamEvent ") + StreamEventTypeName(e.type) + ">";
+      });
+  m.attr("MIN_SPEAKER_SEGMENT_MS") = kMinSpeakerSegmentMs;
+  m.attr("DEFAULT_SPEAKER_THRESHOLD") = kDefaultSpeakerThreshold;
+
   py::class_<Stream>(m, "Stream")
       .def("accept_waveform", &StreamAccept, py::arg("sample_rate"), py::arg("samples"))
       .def("input_finished", &Stream::InputFinished)
@@ -90,6 +117,12 @@ void BindEngine(py::module_ &m) {
       .def("active_tag_events", &Stream::ActiveTagEvents)
       .def("take_started_tag_events", &Stream::TakeStartedTagEvents)
       .def("take_finished_tag_events", &Stream::TakeFinishedTagEvents)
+      .def(
+          "take_events",
+          [](Stream &s, const SpeakerStore *speakers, float threshold) { return s.TakeEvents({speakers, threshold}); },
+          py::arg("speakers") = nullptr, py::arg("speaker_threshold") = kDefaultSpeakerThreshold,
+          "The events of the chunk decoded since the last call (call it after every decode); resets the "
+          "stream at an endpoint. `speakers` (a SpeakerStore or None) names each segment's speaker.")
       .def("speaker_embedding",
            [](const Stream &s) {
              auto e = s.SpeakerEmbedding();

@@ -24,7 +24,7 @@ PYBIND11_MODULE(_core, m) {
   mt2kd::BindChunker(m);
   mt2kd::BindBackend(m);
   mt2kd::BindLm(m);
-  mt2kd::BindEngine(m);  // after BindBackend and BindLm: its classes take a Backend and hotwords
   mt2kd::BindSpeakerStore(m);
+  mt2kd::BindEngine(m);  // after BindBackend, BindLm and BindSpeakerStore: its classes take their types
   mt2kd::BindDsp(m);
 }

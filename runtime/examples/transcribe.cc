@@ -1,15 +1,24 @@
 // mt2kd_transcribe: the C++ core embedded in an app, without Python.
 //
-//   mt2kd_transcribe MODEL.pte AUDIO.wav [SPEAKERS.json] [--threshold 0.5]
+//   mt2kd_transcribe MODEL.pte AUDIO.wav [SPEAKERS.json] [--speakers FILE] [--threshold 0.5] [--jsonl]
+//                    [--beam-size N] [--lm FILE] [--lm-weight W] [--word-bonus B] [--oov-penalty P]
+//                    [--piece-ms 100] [--verbose]
 //
-// Streams the file through the ExecuTorch backend in 20 ms pieces (like a microphone) and prints
-// each utterance with its speaker, the sound events, and the final top tags.
+// Streams the file through the ExecuTorch backend in pieces (like a microphone) and prints the
+// stream's events as `mt2kd-edge run` does: the same lines, or with --jsonl the same JSON objects
+// as `run --jsonl`. The events come from Stream::TakeEvents, the rules the Python API uses too;
+// the decoding options are the ones `run` takes from the model directory's model.json.
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <exception>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
+#include "event_format.h"
 #include "mt2kd/backend.h"
 #include "mt2kd/engine.h"
 #include "mt2kd/speaker_store.h"
@@ -17,57 +26,86 @@
 
 namespace {
 
-void PrintSegment(const mt2kd::AsrResult &r, const std::optional<mt2kd::SpeakerStore> &store,
-                  const std::vector<float> &embedding, float threshold) {
-  std::string who = "-";
-  if (store && !embedding.empty() && !store->Names().empty()) {
-    auto m = store->Identify(embedding, threshold);
-    char buf[64];
-    std::snprintf(buf, sizeof(buf), " (%.2f)", m.score);
-    who = (m.name.empty() ? std::string("unknown") : m.name) + buf;
-  }
-  if (!r.text.empty()) std::printf("final [%6.2f - %6.2f] speaker=%s text=%s\n", r.start_s, r.end_s, who.c_str(), r.text.c_str());
-}
+struct Options {
+  std::string model, audio, speakers;
+  float threshold = mt2kd::kDefaultSpeakerThreshold;
+  bool jsonl = false;
+  int piece_ms = 100;  // `run --piece-ms`'s default
+  mt2kd::EngineConfig config;
+};
 
-void PrintEvents(mt2kd::Stream &s, const mt2kd::ModelInfo &info) {
-  for (const auto &ev : s.TakeFinishedTagEvents())
-    std::printf("tag   [%6.2f - %6.2f] %s (peak %.2f)\n", ev.start_s, ev.end_s, info.labels[ev.index].name.c_str(), ev.peak);
+Options Parse(int argc, char **argv) {
+  Options o;
+  auto value = [&](int &i) -> std::string {
+    if (i + 1 >= argc) throw std::invalid_argument(std::string(argv[i]) + " needs a value");
+    return argv[++i];
+  };
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--speakers") o.speakers = value(i);
+    else if (arg == "--threshold") o.threshold = std::stof(value(i));
+    else if (arg == "--jsonl") o.jsonl = true;
+    else if (arg == "--beam-size") o.config.decoding.beam_size = std::stoi(value(i));
+    else if (arg == "--lm") o.config.decoding.lm = value(i);
+    else if (arg == "--lm-weight") o.config.decoding.lm_weight = std::stof(value(i));
+    else if (arg == "--word-bonus") o.config.decoding.word_bonus = std::stof(value(i));
+    else if (arg == "--oov-penalty") o.config.decoding.oov_penalty = std::stof(value(i));
+    else if (arg == "--piece-ms") o.piece_ms = std::stoi(value(i));
+    else if (arg == "--verbose") mt2kd::SetExecuTorchVerboseLogs(true);  // ExecuTorch's own Info log lines too
+    else if (arg.rfind("--", 0) == 0) throw std::invalid_argument("unknown option " + arg);
+    else if (o.model.empty()) o.model = arg;
+    else if (o.audio.empty()) o.audio = arg;
+    else o.speakers = arg;  // the older positional SPEAKERS.json
+  }
+  if (o.model.empty() || o.audio.empty()) throw std::invalid_argument("a model and an audio file are needed");
+  if (o.piece_ms < 1) throw std::invalid_argument("--piece-ms must be 1 or more");
+  return o;
 }
 
 }  // namespace
 
 int main(int argc, char **argv) {
-  if (argc < 3) {
-    std::fprintf(stderr, "usage: %s MODEL.pte AUDIO.wav [SPEAKERS.json] [--threshold T] [--verbose]\n", argv[0]);
+  Options opt;
+  try {
+    opt = Parse(argc, argv);
+  } catch (const std::exception &e) {
+    std::fprintf(stderr,
+                 "error: %s\nusage: %s MODEL.pte AUDIO.wav [SPEAKERS.json] [--speakers FILE] [--threshold T] [--jsonl]\n"
+                 "       [--beam-size N] [--lm FILE] [--lm-weight W] [--word-bonus B] [--oov-penalty P] [--piece-ms MS] "
+                 "[--verbose]\n",
+                 e.what(), argv[0]);
     return 2;
   }
   try {
     std::optional<mt2kd::SpeakerStore> store;
-    float threshold = 0.5f;
-    for (int i = 3; i < argc; ++i) {
-      if (!std::strcmp(argv[i], "--threshold") && i + 1 < argc)
-        threshold = std::stof(argv[++i]);
-      else if (!std::strcmp(argv[i], "--verbose"))  // ExecuTorch's own Info log lines too
-        mt2kd::SetExecuTorchVerboseLogs(true);
-      else
-        store = mt2kd::SpeakerStore::Load(argv[i]);
-    }
-    auto backend = mt2kd::CreateExecuTorchBackend(argv[1]);
-    mt2kd::Engine engine(backend, mt2kd::EngineConfig{});
+    if (!opt.speakers.empty()) store = mt2kd::SpeakerStore::Load(opt.speakers);
+    const mt2kd::SpeakerNaming naming{store ? &*store : nullptr, opt.threshold};
+    auto backend = mt2kd::CreateExecuTorchBackend(opt.model);
+    mt2kd::Engine engine(backend, opt.config);
     const auto &info = engine.Info();
-    auto wav = mt2kd::ReadWav(argv[2]);
+    auto wav = mt2kd::ReadWav(opt.audio);
     auto stream = engine.CreateStream();
-    const size_t piece = static_cast<size_t>(wav.sample_rate / 50);  // 20 ms
+    // As `run`: partials redraw in place on a terminal only, the other lines clear them first.
+    const bool terminal = !opt.jsonl && isatty(fileno(stdout));
+    const char *clear = terminal ? "\r\033[K" : "";
+    if (!opt.jsonl)
+      std::printf("== %s (%.2f s, %s)\n", opt.audio.c_str(), static_cast<double>(wav.samples.size()) / wav.sample_rate,
+                  backend->Name().c_str());
     auto decode = [&]() {
       while (stream->IsReady()) {
         engine.DecodeStreams({stream.get()});
-        PrintEvents(*stream, info);
-        if (stream->IsEndpoint() && !stream->IsFinished()) {
-          PrintSegment(stream->GetResult(), store, stream->SpeakerEmbedding(), threshold);
-          stream->Reset();
+        for (const auto &ev : stream->TakeEvents(naming)) {  // resets the stream at an endpoint
+          const std::string line = opt.jsonl ? mt2kd_example::JsonLine(ev, opt.audio) : mt2kd_example::FormatEvent(ev);
+          if (line.empty()) continue;  // a tag start: `run` shows a tag once it has ended
+          if (ev.type != mt2kd::StreamEventType::kPartial || opt.jsonl)
+            std::printf("%s%s\n", clear, line.c_str());
+          else if (terminal)
+            std::printf("%s%s", clear, line.c_str());
+          std::fflush(stdout);
         }
       }
     };
+    const size_t piece = static_cast<size_t>(wav.sample_rate) * opt.piece_ms / 1000;
     for (size_t at = 0; at < wav.samples.size(); at += piece) {
       const size_t n = std::min(piece, wav.samples.size() - at);
       stream->AcceptWaveform(wav.sample_rate, wav.samples.data() + at, n);
@@ -75,8 +113,7 @@ int main(int argc, char **argv) {
     }
     stream->InputFinished();
     decode();
-    PrintEvents(*stream, info);
-    PrintSegment(stream->GetResult(), store, stream->SpeakerEmbedding(), threshold);
+    if (opt.jsonl) return 0;  // the events alone, as `run --jsonl`
     std::printf("top tags:");
     for (const auto &t : stream->TopTags()) std::printf(" %s=%.2f", info.labels[t.index].name.c_str(), t.score);
     std::printf("\naudio %.2f s, %lld chunks, backend %s (%s)\n", stream->ProcessedSeconds(),

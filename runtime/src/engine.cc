@@ -8,11 +8,6 @@
 
 namespace mt2kd {
 
-void EndpointConfig::Validate() const {
-  if (trailing_silence_ms <= 0 || no_speech_timeout_ms <= 0 || max_utterance_ms <= 0 || min_speech_ms < 0)
-    throw std::invalid_argument("endpoint durations must be positive");
-}
-
 // Every field, by the name the Python bindings give it (a test holds that), grouped by section.
 std::string EngineConfig::ToString() const {
   std::ostringstream os;
@@ -189,7 +184,9 @@ Stream::Stream(const Engine *engine, std::shared_ptr<const ContextGraph> hotword
     : engine_(engine),
       chunker_(ChunkerFor(engine->Info())),
       decoder_(engine->Config().decoding, engine->Info().tokens, 0, engine->lm_, std::move(hotwords)),
-      tagger_(engine->Config().tagging, static_cast<int>(engine->Info().labels.size()), engine->Info().frame_shift_ms) {
+      tagger_(engine->Config().tagging, static_cast<int>(engine->Info().labels.size()), engine->Info().frame_shift_ms),
+      endpointer_(engine->Config().endpoint, engine->Info().frame_shift_ms, engine->speech_label_),
+      event_maker_(engine->Info().labels) {
   for (const auto &s : engine->Info().states) {
     std::vector<int64_t> shape{1};
     shape.insert(shape.end(), s.shape.begin(), s.shape.end());
@@ -258,12 +255,11 @@ void Stream::InputFinished() {
 
 bool Stream::IsReady() const { return chunker_.IsReady(); }
 bool Stream::IsFinished() const { return chunker_.IsFinished() && !chunker_.IsReady(); }
-bool Stream::IsEndpoint() const { return endpoint_ || IsFinished(); }
+bool Stream::IsEndpoint() const { return endpointer_.IsEndpoint() || IsFinished(); }
 
 void Stream::Consume(const std::vector<float> &log_probs, const std::vector<float> &tag_probs,
                      const std::vector<float> &embedding, std::vector<Tensor> states) {
   const ModelInfo &info = engine_->Info();
-  const EndpointConfig &ep = engine_->Config().endpoint;
   const int frames = info.frames_per_chunk;
   const int vocab = static_cast<int>(info.tokens.size());
   const int classes = static_cast<int>(info.labels.size());
@@ -279,26 +275,30 @@ void Stream::Consume(const std::vector<float> &log_probs, const std::vector<floa
   const bool has_text = !decoder_.Empty();
   engine_->decoder_ns_ += NowNs() - decode_ns;
   tagger_.Accept(tag_probs.data(), usable);
-  for (int t = 0; t < usable; ++t) {
-    const float *row = log_probs.data() + static_cast<size_t>(t) * vocab;
-    const bool blank = std::max_element(row, row + vocab) == row;
-    const int sp = engine_->speech_label_;
-    const bool quiet = sp < 0 || tag_probs[static_cast<size_t>(t) * classes + sp] < ep.speech_threshold;
-    trailing_silence_frames_ = (blank && quiet) ? trailing_silence_frames_ + 1 : 0;
-    if (sp >= 0 && !quiet) ++speech_frames_;
-  }
+  endpointer_.AcceptFrames(log_probs.data(), vocab, tag_probs.data(), classes, usable);
   frames_ += usable;
   ++chunks_decoded_;
   if (IsFinished()) tagger_.Flush();
-  if (ep.enabled) {
-    const int shift = info.frame_shift_ms;
-    // an utterance: words were decoded, or the tagger heard enough speech (so a turn ends even when
-    // the recogniser has no words for it yet, and its speaker is identified on its own)
-    const bool utterance = has_text || speech_frames_ * shift >= ep.min_speech_ms;
-    const int64_t silence_ms = trailing_silence_frames_ * shift;
-    endpoint_ = (utterance && silence_ms >= ep.trailing_silence_ms) || (!utterance && silence_ms >= ep.no_speech_timeout_ms) ||
-                (frames_ - segment_start_frame_) * shift >= ep.max_utterance_ms;
-  }
+  endpointer_.Decide(has_text, frames_ - segment_start_frame_);
+}
+
+std::vector<StreamEvent> Stream::TakeEvents(const SpeakerNaming &speakers) {
+  if (chunks_decoded_ == events_taken_at_chunk_) return {};  // nothing decoded since the last call
+  if (chunks_decoded_ > events_taken_at_chunk_ + 1)
+    throw std::logic_error("TakeEvents must be called after every decoded chunk: " +
+                           std::to_string(chunks_decoded_ - events_taken_at_chunk_) +
+                           " chunks were decoded since the last call, and an endpoint among them would be lost");
+  events_taken_at_chunk_ = chunks_decoded_;
+  ChunkOutcome chunk;
+  chunk.tags_started = tagger_.TakeStartedEvents();
+  chunk.tags_finished = tagger_.TakeFinishedEvents();
+  chunk.result = GetResult();
+  chunk.segment_ms = (frames_ - segment_start_frame_) * engine_->Info().frame_shift_ms;
+  chunk.endpoint = IsEndpoint();
+  chunk.embedding = embedding_;
+  auto events = event_maker_.AfterChunk(chunk, speakers);
+  if (chunk.endpoint && !IsFinished()) Reset();
+  return events;
 }
 
 AsrResult Stream::GetResult() const {
@@ -332,9 +332,7 @@ AsrResult Stream::GetResult() const {
 void Stream::Reset() {
   decoder_.Reset();
   segment_start_frame_ = frames_;
-  trailing_silence_frames_ = 0;
-  speech_frames_ = 0;
-  endpoint_ = false;
+  endpointer_.Reset();
   ++segment_;
   const auto &specs = engine_->Info().states;
   for (size_t k = 0; k < specs.size(); ++k)
@@ -348,6 +346,6 @@ std::vector<TagEvent> Stream::TakeStartedTagEvents() { return tagger_.TakeStarte
 std::vector<TagEvent> Stream::TakeFinishedTagEvents() { return tagger_.TakeFinishedEvents(); }
 std::vector<float> Stream::SpeakerEmbedding() const { return embedding_; }
 double Stream::ProcessedSeconds() const { return frames_ * engine_->Info().frame_shift_ms / 1000.0; }
-double Stream::SpeechSeconds() const { return speech_frames_ * engine_->Info().frame_shift_ms / 1000.0; }
+double Stream::SpeechSeconds() const { return endpointer_.SpeechFrames() * engine_->Info().frame_shift_ms / 1000.0; }
 
 }  // namespace mt2kd

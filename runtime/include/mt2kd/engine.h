@@ -9,23 +9,16 @@
 #include <string>
 #include <vector>
 
+#include "mt2kd/asr_result.h"
 #include "mt2kd/backend.h"
 #include "mt2kd/chunker.h"
 #include "mt2kd/ctc_decoder.h"
+#include "mt2kd/endpointer.h"
+#include "mt2kd/event_maker.h"
 #include "mt2kd/resampler.h"
 #include "mt2kd/tag_aggregator.h"
 
 namespace mt2kd {
-
-struct EndpointConfig {
-  bool enabled = true;
-  int trailing_silence_ms = 800;     // silence that ends an utterance once it has text
-  int no_speech_timeout_ms = 5000;   // silence that ends a segment with no text and no speech yet
-  int min_speech_ms = 200;           // this much P(Speech) >= threshold makes a segment an utterance, text or not
-  int max_utterance_ms = 20000;      // an utterance ends at the first chunk boundary past this
-  float speech_threshold = 0.5f;     // a frame is silence if CTC's best is blank and P(Speech) is below this
-  void Validate() const;
-};
 
 struct EngineConfig {
   DecodingConfig decoding;
@@ -34,24 +27,6 @@ struct EngineConfig {
   bool resample = true;  // resample other input rates to the model's; false: refuse them
   void Validate(int frame_shift_ms) const;  // throws std::invalid_argument; the Engine calls it
   std::string ToString() const;
-};
-
-// A word of a result with its times, seconds from the stream start: from the frame its first
-// token was emitted to the end of the frame its last token was last emitted.
-struct WordResult {
-  std::string word;
-  double start_s = 0, end_s = 0;
-};
-
-struct AsrResult {
-  std::string text;
-  std::vector<std::string> tokens;
-  std::vector<int> token_ids;
-  std::vector<double> token_times_s;  // when each token was emitted, seconds from the stream start
-  std::vector<WordResult> words;      // the words of `text`, with times
-  double start_s = 0, end_s = 0;      // the segment so far
-  int segment = 0;                    // index of this segment within the stream
-  bool is_final = false;              // the segment ended (endpoint or end of input)
 };
 
 class Engine;
@@ -75,9 +50,16 @@ class Stream {
   // finished input: for more audio after InputFinished, create a new stream.
   void Reset();
 
+  // The events of the chunk decoded since the last call (see event_maker.h for the rules), named
+  // by `speakers`. Call it after every decode of this stream: more than one chunk decoded since
+  // the last call throws std::logic_error, since an endpoint among them would have gone unseen.
+  // At an endpoint it starts the next segment itself (Reset), unless the input is finished; a
+  // stream read through TakeEvents needs no Reset from its caller.
+  std::vector<StreamEvent> TakeEvents(const SpeakerNaming &speakers = {});
+
   std::vector<TagScore> TopTags() const;
   std::vector<TagEvent> ActiveTagEvents() const;
-  std::vector<TagEvent> TakeStartedTagEvents();
+  std::vector<TagEvent> TakeStartedTagEvents();   // TakeEvents takes these too: read tags through one of them
   std::vector<TagEvent> TakeFinishedTagEvents();
   std::vector<float> SpeakerEmbedding() const;  // of the current segment, as of the last chunk
   double ProcessedSeconds() const;              // audio decoded so far
@@ -97,13 +79,14 @@ class Stream {
   std::vector<Tensor> states_;
   CtcDecoder decoder_;
   TagAggregator tagger_;
+  Endpointer endpointer_;
+  EventMaker event_maker_;
   std::vector<float> embedding_;
-  int64_t frames_ = 0, segment_start_frame_ = 0, trailing_silence_frames_ = 0, chunks_decoded_ = 0;
-  int64_t speech_frames_ = 0;  // frames of this segment the tagger heard speech in
+  int64_t frames_ = 0, segment_start_frame_ = 0, chunks_decoded_ = 0;
+  int64_t events_taken_at_chunk_ = 0;  // chunks_decoded_ when TakeEvents last ran
   int64_t input_samples_ = 0;  // accepted so far at the caller's rate (positions in error messages)
   int64_t real_frames_ = 0;  // frames that hold real audio (the rest of the last chunk is padding)
   int segment_ = 0;
-  bool endpoint_ = false;
 };
 
 // Where decoding time goes, summed over all calls (thread-safe): the model's step against the

@@ -33,6 +33,7 @@ class SpeakerStore {
   Verification Verify(const std::string &name, const std::vector<float> &embedding, float threshold) const;
   bool Remove(const std::string &name);
   std::vector<std::string> Names() const;
+  int NumSpeakers() const { return static_cast<int>(speakers_.size()); }
   int NumUtterances(const std::string &name) const;
   int EmbeddingDim() const { return dim_; }
 
