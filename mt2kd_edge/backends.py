@@ -22,9 +22,9 @@ from .model_layout import BACKEND_FILES, MANIFEST
 
 
 
-def executorch_backend(path: Path) -> "_core.Backend":
+def executorch_backend(path: Path, threads: int = 1) -> "_core.Backend":
     try:
-        return _core.create_executorch_backend(str(path))
+        return _core.create_executorch_backend(str(path), threads)
     except ValueError as e:
         raise ModelFileError(str(e)) from None
 
@@ -128,14 +128,16 @@ MAX_THREADS = 256
 
 def create_backend(model_dir: str | os.PathLike, backend: str = "executorch", precision: str | None = None,
                    threads: int = 1, verify: bool = True) -> "_core.Backend":
-    """``threads``: onnxruntime's intra-op threads, 1-MAX_THREADS. ``verify``: check the model file
+    """``threads``: the intra-op threads of one stream's step, 1-MAX_THREADS (onnxruntime's own pool;
+    for ExecuTorch, 1 runs each step on its caller's thread so that streams stepped from several threads
+    run in parallel, more uses ExecuTorch's shared pool, one stream at a time). ``verify``: check the model file
     against the directory's manifest.json first (a 7 MB file takes about 20 ms)."""
     if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= MAX_THREADS:
         raise ValueError(f"threads must be a whole number in 1-{MAX_THREADS}, got {threads!r}")
     path = find_model_file(Path(model_dir), backend, precision)
     if verify:
         verify_model_file(path)
-    return executorch_backend(path) if backend == "executorch" else onnx_backend(path, threads)
+    return executorch_backend(path, threads) if backend == "executorch" else onnx_backend(path, threads)
 
 
 __all__ = ["BACKEND_FILES", "create_backend", "find_model_file", "verify_model_file"]

@@ -143,15 +143,20 @@ def test_other_sample_rates_are_resampled_or_refused(tiny_export, engines):
         strict.create_stream().accept_waveform(48000, clip48[:100])
 
 
-def test_one_engine_many_threads_each_with_its_own_streams(engines):
-    engine = engines["onnx"]
+@pytest.mark.parametrize("backend", ["onnx", "executorch"])  # ExecuTorch: one program copy per concurrent caller
+def test_one_engine_many_threads_each_with_its_own_streams(engines, backend):
+    engine = engines[backend]
     clips = [speech_like(1.5 + 0.3 * i, seed=20 + i) for i in range(4)]
-    expected = [transcribe(engine, c).transcript() for c in clips]
+
+    def result(stream):
+        return stream.transcript(), stream.speaker_embedding().tolist()
+
+    expected = [result(transcribe(engine, c)) for c in clips]
     results = [None] * len(clips)
 
     def work(i):
         for _ in range(2):
-            results[i] = transcribe(engine, clips[i], pieces=[1234] * 40).transcript()
+            results[i] = result(transcribe(engine, clips[i], pieces=[1234] * 40))
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(len(clips))]
     for t in threads:

@@ -95,8 +95,11 @@ void BindBackend(py::module_ &m) {
       .def_property_readonly("name", &Backend::Name)
       .def_property_readonly("max_batch", &Backend::MaxBatch);
 
-  m.def("create_executorch_backend", &CreateExecuTorchBackend, py::arg("pte_path"),
-        py::call_guard<py::gil_scoped_release>(), "Load a .pte (XNNPACK) exported by mt2kd-edge.");
+  m.def("create_executorch_backend", &CreateExecuTorchBackend, py::arg("pte_path"), py::arg("threads") = 1,
+        py::call_guard<py::gil_scoped_release>(),
+        "Load a .pte (XNNPACK) exported by mt2kd-edge. threads=1: each stream steps on its caller's thread, and "
+        "streams stepped from different threads run in parallel; threads>1: ExecuTorch's shared thread pool, "
+        "one stream at a time.");
   m.def("set_executorch_verbose_logs", &SetExecuTorchVerboseLogs, py::arg("verbose"),
         "Show ExecuTorch's Info/Debug log lines on stderr (default: only its errors, unless MT2KD_VERBOSE=1).");
   m.def(

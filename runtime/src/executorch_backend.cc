@@ -1,9 +1,19 @@
 // ExecuTorch backend: runs the exported .pte through executorch::extension::Module.
+//
+// Streams decode in parallel: a Module keeps per-method buffers, so one Module serves one call at a
+// time, and the backend keeps a pool of them, one per concurrent caller, grown on demand (the program
+// is mmapped once; each Module adds its planned activations and XNNPACK's packed weights).
+// With threads == 1 each Module is loaded under NoThreadPoolGuard: XNNPACK binds a runtime to the
+// thread pool at load time, and without one it runs on the calling thread, so N threads stepping N
+// streams use N cores. With threads > 1 the one Module uses ExecuTorch's process-wide pool (intra-op
+// parallelism for a single stream); that pool takes one caller at a time, so calls are serialised.
 #include <executorch/extension/module/module.h>
 #include <executorch/extension/tensor/tensor.h>
+#include <executorch/extension/threadpool/threadpool_guard.h>
 
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 
 #include "mt2kd/backend.h"
@@ -19,27 +29,57 @@ constexpr const char *kMetadataMethod = "mt2kd_metadata";
 
 class ExecuTorchBackend : public Backend {
  public:
-  explicit ExecuTorchBackend(const std::string &path) : path_(path) {
+  ExecuTorchBackend(const std::string &path, int threads) : path_(path), threads_(threads) {
+    if (threads < 1) throw std::invalid_argument("threads must be at least 1, got " + std::to_string(threads));
     if (!std::ifstream(path).good()) throw std::invalid_argument(path + ": model file not found");
-    module_ = std::make_unique<Module>(path, Module::LoadMode::Mmap);
-    auto names = module_->method_names();
+    auto module = std::make_unique<Module>(path, Module::LoadMode::Mmap);
+    auto names = module->method_names();
     if (!names.ok()) throw std::invalid_argument(path + ": not a loadable ExecuTorch program");
     if (!names->count(kMetadataMethod))
       throw std::invalid_argument(path + ": program has no 'mt2kd_metadata' method (not exported by mt2kd-edge?)");
-    auto meta = module_->execute(kMetadataMethod);
+    auto meta = module->execute(kMetadataMethod);
     if (!meta.ok() || meta->empty() || !(*meta)[0].isString())
       throw std::invalid_argument(path + ": could not read the program's metadata");
     auto text = (*meta)[0].toString();
     info_ = ModelInfo::FromJson(std::string(text.data(), text.size()), path);
-    if (module_->load_method("forward") != executorch::runtime::Error::Ok)
-      throw std::invalid_argument(path + ": the program's forward method does not load");
-    CheckSignature();
+    LoadForward(*module);
+    CheckSignature(*module);
+    idle_.push_back(std::move(module));
+  }
+
+  // Loads (and, through the XNNPACK delegate, compiles) the forward method; see the file comment for
+  // why the thread-pool guard is held here and not around each call.
+  void LoadForward(Module &module) const {
+    std::optional<executorch::extension::threadpool::NoThreadPoolGuard> inline_on_caller;
+    if (threads_ == 1) inline_on_caller.emplace();
+    if (module.load_method("forward") != executorch::runtime::Error::Ok)
+      throw std::invalid_argument(path_ + ": the program's forward method does not load");
+  }
+
+  // A Module no other call is using: an idle one, or a new one when all are busy.
+  std::unique_ptr<Module> Acquire() {
+    {
+      std::lock_guard<std::mutex> lock(pool_mutex_);
+      if (!idle_.empty()) {
+        auto module = std::move(idle_.back());
+        idle_.pop_back();
+        return module;
+      }
+    }
+    auto module = std::make_unique<Module>(path_, Module::LoadMode::Mmap);
+    LoadForward(*module);
+    return module;
+  }
+
+  void Release(std::unique_ptr<Module> module) {
+    std::lock_guard<std::mutex> lock(pool_mutex_);
+    idle_.push_back(std::move(module));
   }
 
   // The metadata's tensors against the program's own: a hand-edited or mismatched metadata
   // string must not size the runtime's buffers (the Engine's test step then checks the values).
-  void CheckSignature() {
-    auto meta = module_->method_meta("forward");
+  void CheckSignature(Module &module) {
+    auto meta = module.method_meta("forward");
     if (!meta.ok()) throw std::invalid_argument(path_ + ": cannot read the forward method's signature");
     std::vector<std::pair<std::string, std::vector<int64_t>>> inputs{{info_.input_name, {info_.chunk_samples}}};
     for (const auto &s : info_.states) inputs.emplace_back(s.name, s.shape);
@@ -77,8 +117,15 @@ class ExecuTorchBackend : public Backend {
 
   StepResult Step(int batch, const std::vector<float> &samples, const std::vector<Tensor> &states) override {
     if (batch != 1) throw std::invalid_argument("the ExecuTorch backend steps one stream per call");
-    // Module keeps per-method buffers: one call at a time.
-    std::lock_guard<std::mutex> lock(mutex_);
+    // threads > 1: the shared pool takes one caller at a time (the pool of Modules then holds one)
+    std::unique_lock<std::mutex> serial(serial_mutex_, std::defer_lock);
+    if (threads_ > 1) serial.lock();
+    std::unique_ptr<Module> module = Acquire();
+    struct ReleaseOnExit {
+      ExecuTorchBackend *self;
+      std::unique_ptr<Module> &module;
+      ~ReleaseOnExit() { self->Release(std::move(module)); }
+    } release{this, module};
     std::vector<executorch::extension::TensorPtr> keep;
     std::vector<EValue> inputs;
     keep.reserve(states.size() + 1);
@@ -88,7 +135,7 @@ class ExecuTorchBackend : public Backend {
       keep.push_back(executorch::extension::from_blob(const_cast<float *>(s.data.data()), sizes));
     }
     for (auto &t : keep) inputs.emplace_back(*t);
-    auto result = module_->forward(inputs);
+    auto result = module->forward(inputs);
     if (!result.ok())
       throw std::runtime_error(path_ + ": forward failed (ExecuTorch error " +
                                std::to_string(static_cast<int>(result.error())) + ")");
@@ -109,16 +156,18 @@ class ExecuTorchBackend : public Backend {
 
  private:
   std::string path_;
-  std::unique_ptr<Module> module_;
+  int threads_;
   ModelInfo info_;
-  std::mutex mutex_;
+  std::mutex pool_mutex_;    // guards idle_
+  std::vector<std::unique_ptr<Module>> idle_;
+  std::mutex serial_mutex_;  // threads > 1 only
 };
 
 }  // namespace
 
-std::shared_ptr<Backend> CreateExecuTorchBackend(const std::string &pte_path) {
+std::shared_ptr<Backend> CreateExecuTorchBackend(const std::string &pte_path, int threads) {
   InstallExecuTorchLogFilter();
-  return std::make_shared<ExecuTorchBackend>(pte_path);
+  return std::make_shared<ExecuTorchBackend>(pte_path, threads);
 }
 
 }  // namespace mt2kd

@@ -33,7 +33,10 @@ class Backend {
 
 // ExecuTorch (.pte, XNNPACK delegate), native C++. Throws std::invalid_argument naming the file
 // if it is missing, not a program, or carries no mt2kd metadata.
-std::shared_ptr<Backend> CreateExecuTorchBackend(const std::string &pte_path);
+// threads == 1: each call runs on its caller's thread, and calls from different threads (different
+// streams) run in parallel on their own copies of the program's buffers. threads > 1: one stream's
+// call uses ExecuTorch's process-wide thread pool, and calls take turns.
+std::shared_ptr<Backend> CreateExecuTorchBackend(const std::string &pte_path, int threads = 1);
 
 // ExecuTorch's own Info/Debug log lines (cpuinfo probing on every load) are dropped unless verbose
 // logs are asked for here or with MT2KD_VERBOSE=1; its errors always reach stderr. The filter is
