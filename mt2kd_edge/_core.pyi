@@ -124,8 +124,9 @@ class Backend:
     def max_batch(self) -> int:
         """The largest batch one step takes (0: any)."""
 
-def create_executorch_backend(pte_path: str) -> Backend:
-    """Load a .pte (XNNPACK) exported by mt2kd-edge."""
+def create_executorch_backend(pte_path: str, threads: int = 1) -> Backend:
+    """Load a .pte (XNNPACK) exported by mt2kd-edge. threads=1: each stream steps on its caller's thread, and
+    streams stepped from different threads run in parallel; threads>1: ExecuTorch's shared pool, one at a time."""
 
 def create_python_backend(
     metadata_json: str,

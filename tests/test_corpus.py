@@ -267,3 +267,7 @@ def test_a_speech_limit_keeps_held_out_sets_and_event_bases_whole_and_is_a_prefi
     picked = [i for i in train_rest if i in chosen]
     assert picked[:10] == train_rest[:10]
     assert len(limit_speech(speech, events, mixtures, 1000)) == len(speech)
+    need = 30 + LIMITED_CANDIDATES + 2  # held-out + the event's first candidates + the mixture's base
+    assert len(limit_speech(speech, events, mixtures, need)) == need
+    with pytest.raises(ValueError, match=f"--speech-limit {need - 1} is below the {need} utterances"):
+        limit_speech(speech, events, mixtures, need - 1)

@@ -105,7 +105,10 @@ def limit_speech(speech: list[dict], events: list[dict], mixtures: list[dict], l
               for c in it["base"]["candidates"][:LIMITED_CANDIDATES]}
     ordered = plan_hash_order(speech)
     first = [it for it in ordered if it["split"] != "train"] + [it for it in ordered if it["split"] == "train" and it["id"] in bases]
-    chosen = {it["id"] for it in first[:limit]}
+    if len(first) > limit:  # cutting these would fail the events and mixtures built on them, after hours of rendering
+        raise ValueError(f"--speech-limit {limit} is below the {len(first)} utterances the held-out sets and the "
+                         f"event and mixture clips need: use at least {len(first)}")
+    chosen = {it["id"] for it in first}
     for it in ordered:
         if len(chosen) >= limit:
             break
