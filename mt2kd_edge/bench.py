@@ -1,19 +1,21 @@
 """`mt2kd-edge bench`: latency, real-time factor, memory and size, measured side by side in one run.
 
 Every configuration runs in its own child process pinned with `taskset` to 1 or 2 cores, so each
-gets the same machine and its peak RSS is that of a runtime-only process (each row reports whether
-torch got loaded; only the torch-eager row loads it). Per-chunk latency is the wall time of one engine decode of
+gets the same machine (each row reports whether torch got loaded; only the torch-eager row loads it).
+A row's peak RSS is that worker's, synthetic audio and all; the memory table below is what an app
+that embeds the runtime uses. Per-chunk latency is the wall time of one engine decode of
 one chunk (model step plus the core's own work), over the same synthetic speech-like audio, decoded
 greedily. The decoding rows then time the CTC decoder itself (greedy, beam 4, beam 4 with the model's
 word LM) against the model's step in the same process, on the model's demo clip (real speech) when it
-has one.
+has one. Then: N streams decoded from N threads on one engine (bench_parallel.py), and the peak memory
+of the C++ example app and of a Python process that only streams a file (bench_memory.py), each in its
+own child process.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -23,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from . import model_layout as layout
+from .proc_memory import peak_rss_mb
 from .spec import SAMPLE_RATE
 
 FORMS = (("onnx", "fp32"), ("onnx", "int8"), ("executorch", "fp32"), ("executorch", "int8"))
@@ -38,7 +41,7 @@ def _summary(step_s: list[float], audio_s: float) -> dict:
     ms = np.array(step_s) * 1000
     return {"median_ms": float(np.median(ms)), "p95_ms": float(np.percentile(ms, 95)),
             "rtf": float(ms.sum() / 1000 / audio_s), "chunks": len(ms),
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "peak_rss_mb": peak_rss_mb()}
 
 
 GREEDY = {"beam_size": 1, "lm": None}
@@ -149,9 +152,14 @@ def _has_form(model_dir: Path, backend: str, precision: str) -> bool:
         return False
 
 
+PARALLEL_STREAMS = (1, 2, 4)
+PARALLEL_FORMS = (("executorch", "int8"), ("onnx", "int8"))
+
+
 def run_bench(model_dir: Path, checkpoint: Path | None, seconds: float, cores_list: tuple[int, ...],
-              single_task: tuple[Path, ...] = ()) -> dict:
-    """``single_task``: exported single-task students (one per task) whose summed cost the shared model is
+              single_task: tuple[Path, ...] = (), cpp_app: Path | None = None) -> dict:
+    """``cpp_app``: the example app binary whose peak memory is reported (default: where `make cpp-test`
+    builds it). ``single_task``: exported single-task students (one per task) whose summed cost the shared model is
     compared with; each runs in its int8 form (ExecuTorch if exported, else ONNX) through the same C++ core,
     against the shared model's row in that same form."""
     from .backends import find_model_file
@@ -197,6 +205,8 @@ def run_bench(model_dir: Path, checkpoint: Path | None, seconds: float, cores_li
             backend = _int8_backend(student)
             r = _child(["--worker", "engine", str(student), backend, "int8", str(seconds), str(cores)], cores)
             rows.append({"what": f"{SINGLE} {student.name}: {backend} int8 (C++ core)", "cores": cores, **r})
+    parallel_rows = _parallel_rows(model_dir, seconds, max(cores_list), audio_kind)
+    memory_rows = _memory_rows(model_dir, cpp_app)
     manifest = json.loads((model_dir / layout.MANIFEST).read_text()) if (model_dir / layout.MANIFEST).is_file() else {}
     lm_name = Path(read_decoding_defaults(model_dir).get("lm", "")).name
     sizes = {name: info["bytes"] for name, info in manifest.get("files", {}).items()
@@ -212,16 +222,48 @@ def run_bench(model_dir: Path, checkpoint: Path | None, seconds: float, cores_li
         shared = next((r for r in rows if r["cores"] == cores and r["what"] == form and "rtf" in r), None)
         if shared and single_task and len(singles) == len(single_task):
             ratios[f"shared_vs_{len(singles)}_single_task_models_{cores}core"] = shared["rtf"] / sum(r["rtf"] for r in singles)
+        et = {p: next((r for r in rows if r["cores"] == cores and r["what"] == f"executorch {p} (C++ core)"
+                       and "rtf" in r), None) for p in ("int8", "fp32")}
+        if et["int8"] and et["fp32"]:
+            ratios[f"executorch_int8_vs_fp32_{cores}core"] = et["int8"]["rtf"] / et["fp32"]["rtf"]
+        if et["int8"] and sherpa:
+            ratios[f"three_tasks_executorch_int8_vs_sherpa_asr_only_{cores}core"] = et["int8"]["rtf"] / sherpa["rtf"]
         lm_row = next((r for r in decoding_rows if r["cores"] == cores and r["what"].endswith("beam 4 + LM")
                        and "decoder_vs_model" in r), None)
         if lm_row:
             ratios[f"decoder_beam4_lm_vs_encoder_{cores}core"] = lm_row["decoder_vs_model"]
-    return {"audio_s": seconds, "rows": rows, "decoding_rows": decoding_rows, "model_bytes": sizes, "ratios": ratios}
+    for r in parallel_rows:
+        for n, speedup in r.get("speedup", {}).items():
+            if n != "1":
+                ratios[f"{r['what'].split(',')[0].replace(' ', '_')}_{n}_streams_vs_1_{r['cores']}core"] = speedup
+    return {"audio_s": seconds, "rows": rows, "decoding_rows": decoding_rows, "parallel_rows": parallel_rows,
+            "memory_rows": memory_rows, "model_bytes": sizes, "ratios": ratios}
+
+
+def _parallel_rows(model_dir: Path, seconds: float, cores: int, audio_kind: str) -> list[dict]:
+    rows = []
+    for backend, precision in PARALLEL_FORMS:
+        if _has_form(model_dir, backend, precision):
+            r = _child(["--worker", "parallel", str(model_dir), backend, precision, str(seconds), audio_kind,
+                        ",".join(map(str, PARALLEL_STREAMS))], cores)
+            rows.append({"what": f"{backend} {precision}, N threads x N streams, one engine", "cores": cores, **r})
+    return rows
+
+
+def _memory_rows(model_dir: Path, cpp_app: Path | None) -> list[dict]:
+    from .bench_memory import DEFAULT_CPP_APP, cpp_app_peak
+
+    if not (_has_form(model_dir, "executorch", "int8") and (model_dir / layout.DEMO / layout.DEMO_CLIP).is_file()):
+        return []
+    app = cpp_app or DEFAULT_CPP_APP
+    return [{"what": f"C++ example app ({app.name}), streams the demo clip", **cpp_app_peak(model_dir, app)},
+            {"what": "Python process that loads the engine and streams the demo clip",
+             **_child(["--worker", "memory", str(model_dir)], 1)}]
 
 
 def format_table(result: dict) -> str:
     lines = [f"{result['audio_s']:.0f} s of audio, 320 ms chunks; latency = one chunk through the engine",
-             "", "| what | cores | median ms/chunk | p95 ms/chunk | RTF | peak RSS MB |", "|---|---|---|---|---|---|"]
+             "", "| what | cores | median ms/chunk | p95 ms/chunk | RTF | bench worker's peak RSS MB |", "|---|---|---|---|---|---|"]
     for r in result["rows"]:
         if "error" in r:
             lines.append(f"| {r['what']} | {r['cores']} | error: {r['error']} | | | |")
@@ -238,6 +280,21 @@ def format_table(result: dict) -> str:
             else:
                 lines.append(f"| {r['what']} | {r['cores']} | {r['model_ms_per_chunk']:.2f} | "
                              f"{r['decoder_ms_per_chunk']:.3f} | {100 * r['decoder_vs_model']:.1f} % |")
+    if result.get("parallel_rows"):
+        lines += ["", "streams side by side: N threads, each its own stream, on one engine (audio-s per wall s)",
+                  "", "| what | cores | " + " | ".join(f"{n} streams" for n in PARALLEL_STREAMS) + " |",
+                  "|---|---|" + "---|" * len(PARALLEL_STREAMS)]
+        for r in result["parallel_rows"]:
+            cells = (["error: " + r["error"]] + [""] * (len(PARALLEL_STREAMS) - 1) if "error" in r else
+                     [f"{r['audio_s_per_s'][str(n)]:.0f}" for n in PARALLEL_STREAMS])
+            lines.append(f"| {r['what']} | {r['cores']} | " + " | ".join(cells) + " |")
+    if result.get("memory_rows"):
+        lines += ["", "peak memory, each in its own process (ExecuTorch int8, the model's decoding defaults)",
+                  "", "| process | peak RSS MB | includes |", "|---|---|---|"]
+        for r in result["memory_rows"]:
+            value = (f"{r['peak_rss_mb']:.1f}" if "peak_rss_mb" in r else
+                     f"skipped: {r['skipped']}" if "skipped" in r else f"error: {r['error']}")
+            lines.append(f"| {r['what']} | {value} | {r.get('includes', '')} |")
     if result["model_bytes"]:
         lines += ["", "| file | MB |", "|---|---|"]
         lines += [f"| {k} | {v / 1e6:.2f} |" for k, v in sorted(result["model_bytes"].items())]
@@ -250,6 +307,16 @@ def _worker_main(argv: list[str]) -> None:
     kind, rest = argv[0], argv[1:]
     if kind == "engine":
         out = worker_engine(rest[0], rest[1], rest[2], float(rest[3]), int(rest[4]), *rest[5:7])
+    elif kind == "parallel":
+        from .bench_parallel import parallel_throughput
+
+        audio = (_demo_audio(rest[0], float(rest[3])) if rest[4] == "demo" else None)
+        audio = _audio(float(rest[3])) if audio is None else audio
+        out = parallel_throughput(rest[0], rest[1], rest[2], audio, tuple(int(n) for n in rest[5].split(",")))
+    elif kind == "memory":
+        from .bench_memory import python_stream_peak
+
+        out = python_stream_peak(rest[0])
     elif kind == "torch":
         out = worker_torch(rest[0], float(rest[1]), int(rest[2]))
     else:

@@ -320,9 +320,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     single = tuple(Path(d) for d in args.single_task.split(",")) if args.single_task else ()
     result = run_bench(Path(args.model), Path(args.checkpoint) if args.checkpoint else None, args.seconds, args.cores,
-                       single)
+                       single, Path(args.cpp_app) if args.cpp_app else None)
     print(json.dumps(result, indent=2) if args.json else format_table(result))
-    every = result["rows"] + result.get("decoding_rows", [])
+    every = result["rows"] + result.get("decoding_rows", []) + result["parallel_rows"] + result["memory_rows"]
     errors = [r for r in every if "error" in r]
     if errors:
         print(f"error: {len(errors)} of {len(every)} configurations failed, e.g. {errors[0]['what']}: "
@@ -603,6 +603,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="exported single-task students (ASR, AT, SV): report the shared model's cost against their sum")
     b.add_argument("--cores", type=_cores, default=(1, 2), metavar="N,N",
                    help="core counts to pin to with taskset, each 1 to this machine's cores (default 1,2)")
+    b.add_argument("--cpp-app", metavar="PATH", help="the C++ example app whose peak memory is reported "
+                   "(default: build/cpp/mt2kd_transcribe, which `make cpp-test` builds; skipped if absent)")
     b.add_argument("--json", action="store_true", help="machine-readable output")
     b.set_defaults(func=cmd_bench)
 

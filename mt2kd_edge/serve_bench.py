@@ -22,6 +22,7 @@ import numpy as np
 
 from . import model_layout as layout
 from .client import CHUNK_MS, astream_audio
+from .proc_memory import rss_mb
 from .spec import SAMPLE_RATE
 
 RATES = (SAMPLE_RATE, 48000, 8000, 44100)  # client k sends at RATES[k % 4]: the server resamples all but the first
@@ -99,10 +100,7 @@ class ServerProcess:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
     def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+        return rss_mb(self.proc.pid)
 
     def stop(self) -> str:
         """Stop it (SIGTERM) -> what it logged."""

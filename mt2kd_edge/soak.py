@@ -13,20 +13,12 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .engine import Engine
+from .proc_memory import rss_mb
 from .spec import SAMPLE_RATE
 from .synthetic import speech_like
 
 PIECE_MS = 100  # audio arrives in 100 ms pieces
 LOOP_S = 20.0  # the source loops a 20 s signal: speech-like audio, then noise, then silence
-
-
-def rss_mb() -> float:
-    """Resident set size of this process, from /proc (Linux)."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024.0
-    return float("nan")
 
 
 def source_loop(seed: int = 0) -> np.ndarray:

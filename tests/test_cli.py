@@ -215,6 +215,35 @@ def test_bench_measures_every_form_side_by_side(tiny_export, tmp_path):
     assert result["model_bytes"]["model.int8.pte"] < result["model_bytes"]["model.fp32.pte"]
 
 
+def test_bench_reports_parallel_streams_and_the_memory_of_each_process(tiny_export, cpp_build, tmp_path):
+    import json
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_export["dir"], model)
+    (model / "demo").mkdir()
+    sf.write(model / "demo" / "clip.wav", speech_like(2.0), 16000, subtype="PCM_16")
+    out = run("bench", "--model", str(model), "--seconds", "2", "--cores", "1", "--json",
+              "--cpp-app", str(cpp_build / "mt2kd_transcribe"))
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout)
+    parallel = {r["what"].split(",")[0]: r for r in result["parallel_rows"]}
+    assert set(parallel) == {"executorch int8", "onnx int8"}
+    for r in parallel.values():
+        assert set(r["audio_s_per_s"]) == {"1", "2", "4"} and min(r["audio_s_per_s"].values()) > 0, r
+    assert result["ratios"]["executorch_int8_4_streams_vs_1_1core"] > 0
+    assert result["ratios"]["executorch_int8_vs_fp32_1core"] > 0
+    app, python = result["memory_rows"]
+    assert "mt2kd_transcribe" in app["what"] and app["peak_rss_mb"] > 0, app
+    stages = python["stages"]
+    assert 0 < stages["imports_mb"] < stages["engine_loaded_mb"] <= python["peak_rss_mb"]
+    assert python["heavy_modules_loaded"] == [] and python["events"] > 0  # a runtime-only process, that streamed
+    assert app["peak_rss_mb"] < python["peak_rss_mb"]  # the same work without an interpreter and numpy
+
+    missing = run("bench", "--model", str(model), "--seconds", "1", "--cores", "1", "--cpp-app", str(tmp_path / "none"))
+    assert missing.returncode == 0, missing.stderr[-2000:]
+    assert "skipped: " in missing.stdout and "make cpp-test" in missing.stdout
+
+
 def test_export_command_wraps_the_exporter(tiny_export, tmp_path):
     import subprocess as sp
 

@@ -2,18 +2,21 @@
 //
 //   mt2kd_transcribe MODEL.pte AUDIO.wav [SPEAKERS.json] [--speakers FILE] [--threshold 0.5] [--jsonl]
 //                    [--beam-size N] [--lm FILE] [--lm-weight W] [--word-bonus B] [--oov-penalty P]
-//                    [--piece-ms 100] [--verbose]
+//                    [--piece-ms 100] [--verbose] [--peak-rss]
 //
 // Streams the file through the ExecuTorch backend in pieces (like a microphone) and prints the
 // stream's events as `mt2kd-edge run` does: the same lines, or with --jsonl the same JSON objects
 // as `run --jsonl`. The events come from Stream::TakeEvents, the rules the Python API uses too;
 // the decoding options are the ones `run` takes from the model directory's model.json.
+// --peak-rss prints the app's own peak memory at exit ("peak_rss_kb N" on stderr, VmHWM, which exec
+// resets: a parent's rusage would count the memory of whatever forked it too); `mt2kd-edge bench` reads it.
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <fstream>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -30,6 +33,7 @@ struct Options {
   std::string model, audio, speakers;
   float threshold = mt2kd::kDefaultSpeakerThreshold;
   bool jsonl = false;
+  bool peak_rss = false;
   int piece_ms = 100;  // `run --piece-ms`'s default
   mt2kd::EngineConfig config;
 };
@@ -52,6 +56,7 @@ Options Parse(int argc, char **argv) {
     else if (arg == "--oov-penalty") o.config.decoding.oov_penalty = std::stof(value(i));
     else if (arg == "--piece-ms") o.piece_ms = std::stoi(value(i));
     else if (arg == "--verbose") mt2kd::SetExecuTorchVerboseLogs(true);  // ExecuTorch's own Info log lines too
+    else if (arg == "--peak-rss") o.peak_rss = true;
     else if (arg.rfind("--", 0) == 0) throw std::invalid_argument("unknown option " + arg);
     else if (o.model.empty()) o.model = arg;
     else if (o.audio.empty()) o.audio = arg;
@@ -60,6 +65,14 @@ Options Parse(int argc, char **argv) {
   if (o.model.empty() || o.audio.empty()) throw std::invalid_argument("a model and an audio file are needed");
   if (o.piece_ms < 1) throw std::invalid_argument("--piece-ms must be 1 or more");
   return o;
+}
+
+// This process's peak resident set (VmHWM in /proc/self/status, Linux) in KB, or -1 where unknown.
+long PeakRssKb() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
 }
 
 }  // namespace
@@ -72,7 +85,7 @@ int main(int argc, char **argv) {
     std::fprintf(stderr,
                  "error: %s\nusage: %s MODEL.pte AUDIO.wav [SPEAKERS.json] [--speakers FILE] [--threshold T] [--jsonl]\n"
                  "       [--beam-size N] [--lm FILE] [--lm-weight W] [--word-bonus B] [--oov-penalty P] [--piece-ms MS] "
-                 "[--verbose]\n",
+                 "[--verbose] [--peak-rss]\n",
                  e.what(), argv[0]);
     return 2;
   }
@@ -113,6 +126,7 @@ int main(int argc, char **argv) {
     }
     stream->InputFinished();
     decode();
+    if (opt.peak_rss) std::fprintf(stderr, "peak_rss_kb %ld\n", PeakRssKb());
     if (opt.jsonl) return 0;  // the events alone, as `run --jsonl`
     std::printf("top tags:");
     for (const auto &t : stream->TopTags()) std::printf(" %s=%.2f", info.labels[t.index].name.c_str(), t.score);

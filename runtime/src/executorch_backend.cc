@@ -7,9 +7,15 @@
 // thread pool at load time, and without one it runs on the calling thread, so N threads stepping N
 // streams use N cores. With threads > 1 the one Module uses ExecuTorch's process-wide pool (intra-op
 // parallelism for a single stream); that pool takes one caller at a time, so calls are serialised.
+// XNNPACK's pip build shares one workspace (activation arena) across every loaded program and locks it
+// for each delegate call ("Global" sharing), which serialised the pool's Modules too: the backend asks
+// for one workspace per program instead ("PerModel"), so each Module has its own arena, while XNNPACK's
+// weights cache still shares the packed weights between them.
 #include <executorch/extension/module/module.h>
 #include <executorch/extension/tensor/tensor.h>
 #include <executorch/extension/threadpool/threadpool_guard.h>
+#include <executorch/runtime/backend/interface.h>
+#include <executorch/runtime/backend/options.h>
 
 #include <fstream>
 #include <mutex>
@@ -27,11 +33,28 @@ using executorch::runtime::EValue;
 
 constexpr const char *kMetadataMethod = "mt2kd_metadata";
 
+// XNNPACK's WorkspaceSharingMode (backends/xnnpack/runtime/XNNPACKBackend.h, not shipped in the wheel's
+// headers): 0 Disabled, 1 PerModel, 2 Global.
+constexpr int kXnnpackWorkspacePerModel = 1;
+
+// Once per process, before the first program loads (the mode applies to programs loaded after it).
+void UseOneWorkspacePerProgram() {
+  static const bool done = [] {
+    executorch::runtime::BackendOptions<1> options;
+    (void)options.set_option("workspace_sharing_mode", kXnnpackWorkspacePerModel);
+    // A build without XNNPACK, or one that does not know the option, keeps its default: still correct, only serial.
+    (void)executorch::runtime::set_option("XnnpackBackend", options.view());
+    return true;
+  }();
+  (void)done;
+}
+
 class ExecuTorchBackend : public Backend {
  public:
   ExecuTorchBackend(const std::string &path, int threads) : path_(path), threads_(threads) {
     if (threads < 1) throw std::invalid_argument("threads must be at least 1, got " + std::to_string(threads));
     if (!std::ifstream(path).good()) throw std::invalid_argument(path + ": model file not found");
+    UseOneWorkspacePerProgram();
     auto module = std::make_unique<Module>(path, Module::LoadMode::Mmap);
     auto names = module->method_names();
     if (!names.ok()) throw std::invalid_argument(path + ": not a loadable ExecuTorch program");
