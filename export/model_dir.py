@@ -92,6 +92,8 @@ def _export_into(model: MT2KDModel, vocab: Vocabulary, out: Path, opts: ExportOp
         sherpa = out / layout.SHERPA
         sherpa.mkdir(exist_ok=True)
         _timed(opts, "sherpa-asr", sherpa_flavours.export_streaming_ctc, model, sherpa / layout.SHERPA_ASR)
+        _timed(opts, "sherpa-asr-int8", sherpa_flavours.quantize_streaming_ctc, sherpa / layout.SHERPA_ASR,
+               sherpa / layout.SHERPA_ASR_INT8)
         _timed(opts, "sherpa-speaker", sherpa_flavours.export_speaker, model, sherpa / layout.SHERPA_SPEAKER)
         _timed(opts, "sherpa-tagging", sherpa_flavours.export_tagger, model, sherpa / layout.SHERPA_TAGGING)
         write_text(sherpa / layout.TOKENS, tokens_txt(vocab.tokens))

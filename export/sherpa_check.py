@@ -1,9 +1,10 @@
 """Run an exported model directory's sherpa-onnx flavours with an unmodified sherpa-onnx.
 
-    python -m export.sherpa_check MODEL_DIR AUDIO.wav
+    python -m export.sherpa_check MODEL_DIR AUDIO.wav [fp32|int8]
 
-Prints one JSON object: the streaming CTC tokens, the speaker embedding and the top tags that
-sherpa-onnx computes. It runs as its own process on purpose: sherpa-onnx ends the process
+Prints one JSON object: the streaming CTC tokens (of the fp32 or the int8 ASR flavour), and the
+speaker embedding and the top tags where the directory has those flavours (a bundle ships only the
+int8 ASR), as sherpa-onnx computes them. It runs as its own process on purpose: sherpa-onnx ends the process
 (instead of raising) when a model's metadata is wrong.
 """
 
@@ -22,12 +23,13 @@ from mt2kd_edge.spec import SAMPLE_RATE
 TAIL_SILENCE_S = 0.5  # sherpa decodes only whole windows; silence flushes the last one
 
 
-def run(model_dir: Path, audio: np.ndarray, top_k: int = 3) -> dict:
+def run(model_dir: Path, audio: np.ndarray, top_k: int = 3, asr_precision: str = "fp32") -> dict:
     import sherpa_onnx
 
     d = model_dir / layout.SHERPA
     rec = sherpa_onnx.OnlineRecognizer.from_zipformer2_ctc(
-        tokens=str(d / layout.TOKENS), model=str(d / layout.SHERPA_ASR), num_threads=1, sample_rate=SAMPLE_RATE,
+        tokens=str(d / layout.TOKENS), model=str(d / layout.SHERPA_ASR_FILES[asr_precision]), num_threads=1,
+        sample_rate=SAMPLE_RATE,
         feature_dim=read_model_metadata(model_dir / layout.MODEL_JSON)["frontend"]["num_mel_bins"],
         decoding_method="greedy_search")
     stream = rec.create_stream()
@@ -37,6 +39,9 @@ def run(model_dir: Path, audio: np.ndarray, top_k: int = 3) -> dict:
     while rec.is_ready(stream):
         rec.decode_stream(stream)
     asr = rec.get_result_all(stream)
+    out = {"tokens": list(asr.tokens), "text": asr.text}
+    if not (d / layout.SHERPA_SPEAKER).is_file():
+        return out
 
     extractor = sherpa_onnx.SpeakerEmbeddingExtractor(
         sherpa_onnx.SpeakerEmbeddingExtractorConfig(model=str(d / layout.SHERPA_SPEAKER), num_threads=1))
@@ -53,17 +58,17 @@ def run(model_dir: Path, audio: np.ndarray, top_k: int = 3) -> dict:
     s = tagger.create_stream()
     s.accept_waveform(SAMPLE_RATE, audio)
     events = tagger.compute(s)
-    return {"tokens": list(asr.tokens), "text": asr.text, "speaker_embedding": [float(x) for x in embedding],
+    return {**out, "speaker_embedding": [float(x) for x in embedding],
             "tags": [{"index": e.index, "name": e.name, "prob": e.prob} for e in events]}
 
 
 def main() -> int:
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4) or sys.argv[3:] and sys.argv[3] not in layout.SHERPA_ASR_FILES:
         print(__doc__, file=sys.stderr)
         return 2
     from mt2kd_edge.audio_io import read_mono_16k
 
-    print(json.dumps(run(Path(sys.argv[1]), read_mono_16k(sys.argv[2]))))
+    print(json.dumps(run(Path(sys.argv[1]), read_mono_16k(sys.argv[2]), asr_precision=(sys.argv[3:] or ["fp32"])[0])))
     return 0
 
 

@@ -204,6 +204,24 @@ def export_streaming_ctc(model: MT2KDModel, path: Path) -> None:
             dyn, wrapper.layout.metadata(model))
 
 
+def quantize_streaming_ctc(fp32_path: Path, path: Path) -> None:
+    """The streaming CTC flavour with dynamic int8 weights, as onnx_native.quantize_int8 makes ours (QUInt8,
+    reduce_range: see there why), every MatMul quantized (the flavour takes fbank features, so it has no
+    DFT front-end to keep float). sherpa-onnx reads its metadata, which is copied over unchanged."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "int8.onnx"
+        quantize_dynamic(str(fp32_path), str(raw), weight_type=QuantType.QUInt8, reduce_range=True,
+                         op_types_to_quantize=["MatMul", "Gemm"])
+        proto = onnx.load(str(raw))
+    source = onnx.load(str(fp32_path), load_external_data=False)
+    del proto.metadata_props[:]
+    proto.metadata_props.extend(source.metadata_props)
+    with atomic_write(path) as f:
+        f.write(proto.SerializeToString())
+
+
 def export_speaker(model: MT2KDModel, path: Path, language: str = "English") -> None:
     x = torch.randn(1, 150, model.config.num_mel_bins)
     meta = {"framework": "wespeaker", "output_dim": model.config.speaker_embed_dim, "sample_rate": SAMPLE_RATE,

@@ -96,11 +96,12 @@ def _mel_bins(model_dir: Path) -> int:
     return read_model_metadata(model_dir / layout.MODEL_JSON)["frontend"]["num_mel_bins"]
 
 
-def worker_sherpa(model_dir: str, seconds: float, threads: int) -> dict:
+def worker_sherpa(model_dir: str, seconds: float, threads: int, precision: str = "fp32") -> dict:
     import sherpa_onnx
 
     d = Path(model_dir) / layout.SHERPA
-    rec = sherpa_onnx.OnlineRecognizer.from_zipformer2_ctc(tokens=str(d / layout.TOKENS), model=str(d / layout.SHERPA_ASR),
+    rec = sherpa_onnx.OnlineRecognizer.from_zipformer2_ctc(tokens=str(d / layout.TOKENS),
+                                                           model=str(d / layout.SHERPA_ASR_FILES[precision]),
                                                            num_threads=threads, sample_rate=SAMPLE_RATE,
                                                            feature_dim=_mel_bins(Path(model_dir)))
     s = rec.create_stream()
@@ -127,6 +128,7 @@ def _child(args: list[str], cores: int) -> dict:
 
 
 SINGLE = "single-task"
+SHERPA_ROW = "sherpa-onnx ASR only (our zipformer2_ctc export),"
 
 
 def _int8_backend(model_dir: Path) -> str:
@@ -198,9 +200,10 @@ def run_bench(model_dir: Path, checkpoint: Path | None, seconds: float, cores_li
         if checkpoint:
             r = _child(["--worker", "torch", str(checkpoint), str(seconds), str(cores)], cores)
             rows.append({"what": "torch eager fp32", "cores": cores, **r})
-        if (model_dir / layout.SHERPA / layout.SHERPA_ASR).is_file():
-            r = _child(["--worker", "sherpa", str(model_dir), str(seconds), str(cores)], cores)
-            rows.append({"what": "sherpa-onnx ASR only (our zipformer2_ctc export)", "cores": cores, **r})
+        for precision, name in layout.SHERPA_ASR_FILES.items():
+            if (model_dir / layout.SHERPA / name).is_file():
+                r = _child(["--worker", "sherpa", str(model_dir), str(seconds), str(cores), precision], cores)
+                rows.append({"what": f"{SHERPA_ROW} {precision}", "cores": cores, **r})
         for student in single_task:
             backend = _int8_backend(student)
             r = _child(["--worker", "engine", str(student), backend, "int8", str(seconds), str(cores)], cores)
@@ -213,21 +216,24 @@ def run_bench(model_dir: Path, checkpoint: Path | None, seconds: float, cores_li
              if name.endswith((".onnx", ".pte")) or (lm_name and name == lm_name)}
     ratios = {}
     for cores in cores_list:
-        ours = next((r for r in rows if r["cores"] == cores and r["what"].startswith("onnx fp32") and "rtf" in r), None)
-        sherpa = next((r for r in rows if r["cores"] == cores and r["what"].startswith("sherpa") and "rtf" in r), None)
-        if ours and sherpa:
-            ratios[f"three_tasks_vs_sherpa_asr_only_{cores}core"] = ours["rtf"] / sherpa["rtf"]
+        def row(what: str, cores: int = cores) -> dict | None:
+            return next((r for r in rows if r["cores"] == cores and r["what"] == what and "rtf" in r), None)
+
+        # our three tasks through the C++ core against sherpa-onnx's ASR alone, at the same precision
+        for ours, sherpa, key in (("onnx fp32", "fp32", "three_tasks_vs_sherpa_asr_only"),
+                                  ("onnx int8", "int8", "three_tasks_onnx_int8_vs_sherpa_int8_asr_only"),
+                                  ("executorch int8", "int8", "three_tasks_executorch_int8_vs_sherpa_int8_asr_only")):
+            a, b = row(f"{ours} (C++ core)"), row(f"{SHERPA_ROW} {sherpa}")
+            if a and b:
+                ratios[f"{key}_{cores}core"] = a["rtf"] / b["rtf"]
         singles = [r for r in rows if r["cores"] == cores and r["what"].startswith(SINGLE) and "rtf" in r]
         form = singles[0]["what"].split(": ", 1)[1] if singles else ""  # e.g. "onnx int8 (C++ core)"
         shared = next((r for r in rows if r["cores"] == cores and r["what"] == form and "rtf" in r), None)
         if shared and single_task and len(singles) == len(single_task):
             ratios[f"shared_vs_{len(singles)}_single_task_models_{cores}core"] = shared["rtf"] / sum(r["rtf"] for r in singles)
-        et = {p: next((r for r in rows if r["cores"] == cores and r["what"] == f"executorch {p} (C++ core)"
-                       and "rtf" in r), None) for p in ("int8", "fp32")}
-        if et["int8"] and et["fp32"]:
-            ratios[f"executorch_int8_vs_fp32_{cores}core"] = et["int8"]["rtf"] / et["fp32"]["rtf"]
-        if et["int8"] and sherpa:
-            ratios[f"three_tasks_executorch_int8_vs_sherpa_asr_only_{cores}core"] = et["int8"]["rtf"] / sherpa["rtf"]
+        int8, fp32 = row("executorch int8 (C++ core)"), row("executorch fp32 (C++ core)")
+        if int8 and fp32:
+            ratios[f"executorch_int8_vs_fp32_{cores}core"] = int8["rtf"] / fp32["rtf"]
         lm_row = next((r for r in decoding_rows if r["cores"] == cores and r["what"].endswith("beam 4 + LM")
                        and "decoder_vs_model" in r), None)
         if lm_row:
@@ -320,7 +326,7 @@ def _worker_main(argv: list[str]) -> None:
     elif kind == "torch":
         out = worker_torch(rest[0], float(rest[1]), int(rest[2]))
     else:
-        out = worker_sherpa(rest[0], float(rest[1]), int(rest[2]))
+        out = worker_sherpa(rest[0], float(rest[1]), int(rest[2]), *rest[3:4])
     out["torch_loaded"] = "torch" in sys.modules  # runtime rows must say False: a runtime-only process
     print(json.dumps(out))
 

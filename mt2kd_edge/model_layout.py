@@ -17,6 +17,8 @@ BPE = "bpe.model"  # the tokenizer those weights' CTC head was trained with (als
 
 SHERPA = "sherpa"  # sub-folder with the sherpa-onnx flavours, their own tokens.txt and labels.csv
 SHERPA_ASR, SHERPA_SPEAKER, SHERPA_TAGGING = "asr.onnx", "speaker.onnx", "tagging.onnx"
+SHERPA_ASR_INT8 = "asr.int8.onnx"  # the streaming CTC flavour with dynamic int8 weights (what a bundle ships)
+SHERPA_ASR_FILES = {"fp32": SHERPA_ASR, "int8": SHERPA_ASR_INT8}
 
 DEMO = "demo"  # sub-folder with the demo material (train/data/demo.py, train.bundle)
 DEMO_CLIP, DEMO_INFO, DEMO_SPEAKERS, DEMO_ENROLL = "clip.wav", "demo.json", "speakers.json", "enroll"
@@ -35,3 +37,5 @@ def model_file(backend: str, precision: str) -> str:
 BACKEND_FILES = {b: tuple(model_file(b, p) for p in PRECISIONS) for b in _EXTENSIONS}  # preferred first
 # what a bundle (models/default) ships of an export; reports, LM, weights and demo come on top
 SHIPPED = (MODEL_JSON, TOKENS, LABELS, model_file("onnx", "int8"), model_file("executorch", "int8"))
+# ... and, where the export has them, the int8 sherpa-onnx ASR flavour with its tokens (an unmodified sherpa-onnx runs it)
+SHIPPED_SHERPA = (f"{SHERPA}/{SHERPA_ASR_INT8}", f"{SHERPA}/{TOKENS}")

@@ -203,12 +203,14 @@ def test_bench_measures_every_form_side_by_side(tiny_export, tmp_path):
     result = json.loads(out.stdout)
     rows = {r["what"]: r for r in result["rows"]}
     for what in ("onnx fp32 (C++ core)", "onnx int8 (C++ core)", "executorch fp32 (C++ core)",
-                 "executorch int8 (C++ core)", "torch eager fp32", "sherpa-onnx ASR only (our zipformer2_ctc export)"):
+                 "executorch int8 (C++ core)", "torch eager fp32", "sherpa-onnx ASR only (our zipformer2_ctc export), fp32",
+                 "sherpa-onnx ASR only (our zipformer2_ctc export), int8"):
         assert what in rows and "error" not in rows[what], (what, rows.get(what))
         assert rows[what]["median_ms"] > 0 and rows[what]["p95_ms"] >= rows[what]["median_ms"]
     assert all(not r["torch_loaded"] for w, r in rows.items() if "C++ core" in w)  # runtime-only processes
     assert rows["torch eager fp32"]["torch_loaded"]
     assert result["ratios"]["three_tasks_vs_sherpa_asr_only_1core"] > 0
+    assert result["ratios"]["three_tasks_executorch_int8_vs_sherpa_int8_asr_only_1core"] > 0
     assert "single-task sv: executorch int8 (C++ core)" in rows
     # one model against three copies of itself: about a third, whatever the machine's speed
     assert 0 < result["ratios"]["shared_vs_3_single_task_models_1core"] < 1

@@ -38,7 +38,7 @@ def clips():
 def test_model_dir_has_every_form_and_a_true_manifest(exported):
     d = exported["dir"]
     for name in ("model.json", "tokens.txt", "labels.csv", "model.fp32.onnx", "model.int8.onnx",
-                 "model.fp32.pte", "model.int8.pte", "sherpa/asr.onnx", "sherpa/speaker.onnx",
+                 "model.fp32.pte", "model.int8.pte", "sherpa/asr.onnx", "sherpa/asr.int8.onnx", "sherpa/speaker.onnx",
                  "sherpa/tagging.onnx", "sherpa/tokens.txt", "sherpa/labels.csv", "manifest.json"):
         assert (d / name).is_file(), name
     manifest = json.loads((d / "manifest.json").read_text())
@@ -127,6 +127,23 @@ def test_sherpa_streaming_ctc_equals_our_greedy_decoding(exported, clips, sherpa
     assert len(ours_tokens) > 3  # a real sequence, not a vacuous match
     # sherpa-onnx shows the BPE word marker "▁" as a space
     assert sherpa_result["tokens"] == [t.replace("▁", " ") for t in ours_tokens]
+
+
+def test_sherpa_runs_the_int8_asr_flavour_close_to_fp32(exported, clips, sherpa_result, tmp_path):
+    import soundfile as sf
+
+    from mt2kd_edge.model_layout import SHERPA
+
+    d = exported["dir"] / SHERPA
+    assert (d / "asr.int8.onnx").stat().st_size < 0.8 * (d / "asr.onnx").stat().st_size  # the tiny model: convs stay float
+    sf.write(tmp_path / "clip.wav", clips[0], 16000, subtype="FLOAT")
+    out = subprocess.run([sys.executable, "-m", "export.sherpa_check", str(exported["dir"]), str(tmp_path / "clip.wav"),
+                          "int8"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    int8, fp32 = json.loads(out.stdout.strip().splitlines()[-1])["tokens"], sherpa_result["tokens"]
+    import difflib
+
+    assert difflib.SequenceMatcher(a=int8, b=fp32).ratio() >= 0.8, (int8, fp32)
 
 
 def test_sherpa_speaker_embedding_matches_ours(exported, clips, sherpa_result):
@@ -223,7 +240,12 @@ def test_bundle_ships_int8_models_reports_and_an_enrolled_demo(tiny_export, ci_c
                       turns=("adam", "victor"), enroll_per_speaker=1)
     files = set(manifest["files"])
     assert set(SHIPPED) | {"eval.json", "demo/clip.wav", "demo/demo.json", "demo/speakers.json"} <= files
-    assert not any(name.endswith((".fp32.onnx", ".fp32.pte")) or name.startswith("sherpa/") for name in files)
+    assert not any(name.endswith((".fp32.onnx", ".fp32.pte")) for name in files)
+    # of the sherpa-onnx flavours, the int8 ASR and its tokens, which an unmodified sherpa-onnx runs
+    assert {n for n in files if n.startswith("sherpa/")} == {"sherpa/asr.int8.onnx", "sherpa/tokens.txt"}
+    done = subprocess.run([sys.executable, "-m", "export.sherpa_check", str(out), str(out / "demo" / "clip.wav"), "int8"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0 and "tokens" in json.loads(done.stdout.strip().splitlines()[-1]), done.stderr[-2000:]
     info = json.loads((out / "demo" / "demo.json").read_text())
     assert [t["speaker"] for t in info["turns"]] == ["adam", "victor"] and info["events"]
     in_clip = {t["cut"] for t in info["turns"]}

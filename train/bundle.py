@@ -1,5 +1,6 @@
 """Package an exported model directory as a small, self-contained bundle (what ships under models/default):
-the int8 ONNX and int8 ExecuTorch models with their metadata, the evaluation reports, and demo material
+the int8 ONNX and int8 ExecuTorch models with their metadata, the int8 sherpa-onnx ASR flavour (where the export
+has it), the evaluation reports, and demo material
 (a two-speaker clip over sound events, with the speakers enrolled by the bundled model itself), and the
 word LM the model decodes with by default (``--lm``, built by ``python -m train.lm build``), and the student's
 weights for further training (``--weights``: fp16, no optimizer state, with the BPE model beside them).
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from export.model_dir import build_directory, write_manifest
 from mt2kd_edge import model_layout as layout
-from mt2kd_edge.model_layout import SHIPPED
+from mt2kd_edge.model_layout import SHIPPED, SHIPPED_SHERPA
 
 # What ``--weights`` adds (layout.WEIGHTS, layout.BPE): the student for fine-tuning (``--set
 # init_from=models/default/student.pt``) and the tokenizer its CTC head was trained with (copied into a run
@@ -41,6 +42,9 @@ def bundle(source: Path, out: Path, reports: list[Path], demo_corpus: Path | Non
 
     def fill(staging: Path) -> dict:
         for name in SHIPPED:
+            shutil.copy2(source / name, staging / name)
+        for name in SHIPPED_SHERPA if all((source / n).is_file() for n in SHIPPED_SHERPA) else ():
+            (staging / name).parent.mkdir(exist_ok=True)
             shutil.copy2(source / name, staging / name)
         for report in reports:
             shutil.copy2(report, staging / report.name)
