@@ -8,9 +8,13 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <istream>
+#include <limits>
 #include <numeric>
 #include <sstream>
 #include <stdexcept>
+#include <streambuf>
+#include <unordered_map>
 
 namespace mt2kd {
 
@@ -35,75 +39,101 @@ std::string Excerpt(const std::string &s) {
   return s.size() > 60 ? out + "..." : out;
 }
 
-uint32_t Fnv1a(const char *data, size_t n) {
-  uint32_t h = 2166136261u;
+constexpr uint32_t kFnvBasis = 2166136261u;
+
+uint32_t Fnv1a(const char *data, size_t n, uint32_t h = kFnvBasis) {
   for (size_t i = 0; i < n; ++i) h = (h ^ static_cast<unsigned char>(data[i])) * 16777619u;
   return h;
 }
 
-std::string ReadFile(const std::string &path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw std::invalid_argument(path + ": LM file not found or unreadable (" + std::strerror(errno) + ")");
-  f.seekg(0, std::ios::end);
-  const std::streamoff size = f.tellg();
-  if (size < 0) throw std::invalid_argument(path + ": LM file is unreadable");
-  if (size > kMaxLmBytes)
-    throw std::invalid_argument(path + ": LM file is " + std::to_string(size) + " bytes; the limit is " +
-                                std::to_string(kMaxLmBytes));
-  std::string bytes(static_cast<size_t>(size), '\0');
-  f.seekg(0);
-  f.read(bytes.data(), size);
-  if (f.gcount() != size) throw std::invalid_argument(path + ": LM file could not be read whole");
-  return bytes;
+[[noreturn]] void ReadFailed(const std::string &where) {
+  throw std::invalid_argument(where + ": LM file could not be read whole");
 }
 
-// Little-endian reader over a byte string that refuses to read past the end.
+// FNV-1a of the stream's next `n` bytes, read in pieces so that a file is never held whole.
+uint32_t Fnv1aOf(std::istream &in, uint64_t n, const std::string &where) {
+  std::vector<char> piece(size_t{1} << 16);
+  uint32_t h = kFnvBasis;
+  while (n > 0) {
+    const size_t k = static_cast<size_t>(std::min<uint64_t>(n, piece.size()));
+    if (!in.read(piece.data(), static_cast<std::streamsize>(k))) ReadFailed(where);
+    h = Fnv1a(piece.data(), k, h);
+    n -= k;
+  }
+  return h;
+}
+
+// A read-only, seekable stream buffer over bytes in memory, so that FromBinary parses a string the
+// way Load parses a file (std::istringstream would copy the string).
+class MemoryBuf : public std::streambuf {
+ public:
+  explicit MemoryBuf(const std::string &bytes) {
+    char *p = const_cast<char *>(bytes.data());  // never written: there is no put area
+    setg(p, p, p + bytes.size());
+  }
+
+ protected:
+  pos_type seekpos(pos_type pos, std::ios_base::openmode) override {
+    if (pos < 0 || pos > egptr() - eback()) return pos_type(off_type(-1));
+    setg(eback(), eback() + off_type(pos), egptr());
+    return pos;
+  }
+};
+
+// Little-endian reader over the next `size` bytes of a stream that refuses to read past them.
 class Cursor {
  public:
-  Cursor(const std::string &b, const std::string &where) : b_(b), where_(where) {}
+  Cursor(std::istream &in, uint64_t size, const std::string &where) : in_(in), size_(size), where_(where) {}
   template <typename T>
   T Get() {
     T v;
-    Need(sizeof(T));
-    std::memcpy(&v, b_.data() + at_, sizeof(T));
-    at_ += sizeof(T);
+    Read(&v, sizeof(T));
     return v;
   }
   template <typename T>
   std::vector<T> Array(uint64_t n) {
-    if (n > (b_.size() - at_) / sizeof(T)) Fail();
+    if (n > (size_ - at_) / sizeof(T)) Fail();  // before allocating for a count the file made up
     std::vector<T> v(n);
-    if (n) std::memcpy(v.data(), b_.data() + at_, n * sizeof(T));
-    at_ += n * sizeof(T);
+    Read(v.data(), n * sizeof(T));
     return v;
   }
-  std::vector<uint32_t> Ids(uint64_t n, uint32_t id_bytes) {
-    if (id_bytes == 4) return Array<uint32_t>(n);
-    auto narrow = Array<uint16_t>(n);
-    return std::vector<uint32_t>(narrow.begin(), narrow.end());
-  }
-  void Align() {
-    while (at_ % 4) {
-      Need(1);
-      ++at_;
-    }
-  }
-  const char *Here() const { return b_.data() + at_; }
-  void Skip(size_t n) {
+  std::string Bytes(uint64_t n) {
     Need(n);
+    std::string s(n, '\0');
+    Read(s.data(), n);
+    return s;
+  }
+  void Align() { Skip((4 - at_ % 4) % 4); }
+  void Skip(uint64_t n) {
+    Need(n);
+    if (n && !in_.ignore(static_cast<std::streamsize>(n))) Fail();
     at_ += n;
   }
-  size_t At() const { return at_; }
+  uint64_t At() const { return at_; }
 
  private:
-  void Need(size_t n) const {
-    if (n > b_.size() - at_) Fail();
+  void Read(void *to, uint64_t n) {
+    Need(n);
+    if (n && !in_.read(static_cast<char *>(to), static_cast<std::streamsize>(n))) Fail();
+    at_ += n;
+  }
+  void Need(uint64_t n) const {
+    if (n > size_ - at_) Fail();
   }
   [[noreturn]] void Fail() const { throw std::invalid_argument(where_ + ": LM file is truncated (corrupt?)"); }
-  const std::string &b_;
+  std::istream &in_;
+  const uint64_t size_;
   const std::string &where_;
-  size_t at_ = 0;
+  uint64_t at_ = 0;
 };
+
+template <typename T>
+int64_t FindSorted(const std::vector<T> &ids, size_t first, size_t last, uint32_t id) {
+  if (id > std::numeric_limits<T>::max()) return -1;
+  const auto begin = ids.begin() + first, end = ids.begin() + last;
+  const auto it = std::lower_bound(begin, end, static_cast<T>(id));
+  return it == end || *it != static_cast<T>(id) ? -1 : it - ids.begin();
+}
 
 template <typename T>
 void Put(std::string &out, T v) {
@@ -135,13 +165,29 @@ bool LmState::operator==(const LmState &o) const {
 }
 
 std::shared_ptr<const NgramLm> NgramLm::Load(const std::string &path) {
-  const std::string bytes = ReadFile(path);
-  if (bytes.size() >= sizeof(kMagic) && std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) == 0)
-    return std::make_shared<const NgramLm>(FromBinary(bytes, path));
-  if (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x1f && static_cast<unsigned char>(bytes[1]) == 0x8b)
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw std::invalid_argument(path + ": LM file not found or unreadable (" + std::strerror(errno) + ")");
+  f.seekg(0, std::ios::end);
+  const std::streamoff size = f.tellg();
+  if (size < 0) throw std::invalid_argument(path + ": LM file is unreadable");
+  if (size > kMaxLmBytes)
+    throw std::invalid_argument(path + ": LM file is " + std::to_string(size) + " bytes; the limit is " +
+                                std::to_string(kMaxLmBytes));
+  // the binary form is parsed from the file, section by section, so its bytes are not held besides
+  // the arrays made from them; ARPA text is read whole (it is compiled, not shipped)
+  char head[sizeof(kMagic)] = {};
+  const std::streamsize head_size = std::min<std::streamoff>(size, sizeof(head));
+  f.seekg(0);
+  if (!f.read(head, head_size)) ReadFailed(path);
+  f.seekg(0);
+  if (head_size == sizeof(kMagic) && std::memcmp(head, kMagic, sizeof(kMagic)) == 0)
+    return std::make_shared<const NgramLm>(ReadBinary(f, static_cast<uint64_t>(size), path));
+  if (head_size >= 2 && static_cast<unsigned char>(head[0]) == 0x1f && static_cast<unsigned char>(head[1]) == 0x8b)
     throw std::invalid_argument(path + ": LM file is gzip-compressed; gunzip it first (or compile it with "
                                 "`python -m train.lm compile`)");
-  return std::make_shared<const NgramLm>(FromArpa(bytes, path));
+  std::string text(static_cast<size_t>(size), '\0');
+  if (!f.read(text.data(), size)) ReadFailed(path);
+  return std::make_shared<const NgramLm>(FromArpa(text, path));
 }
 
 NgramLm NgramLm::FromArpa(const std::string &text, const std::string &where) {
@@ -187,12 +233,13 @@ NgramLm NgramLm::FromArpa(const std::string &text, const std::string &where) {
     int16_t prob, backoff;
   };
   std::vector<std::vector<Entry>> raw(lm.order_);
+  std::unordered_map<std::string, int> ids;  // the words' ids while the text is read
   int n = 0;  // the section being read (1-based), 0 before the first
   auto header_of = [](int k) { return "\\" + std::to_string(k) + "-grams:"; };
   bool ended = false;
   std::vector<std::string> fields;
   auto check_count = [&] {  // the section just read against the header
-    const int64_t got = n == 1 ? static_cast<int64_t>(lm.vocab_.size()) : static_cast<int64_t>(raw[n - 1].size());
+    const int64_t got = n == 1 ? lm.VocabSize() : static_cast<int64_t>(raw[n - 1].size());
     if (got != declared[n - 1])
       fail(std::to_string(n) + "-grams: the header says " + std::to_string(declared[n - 1]) + ", the section has " +
            std::to_string(got));
@@ -223,15 +270,15 @@ NgramLm NgramLm::FromArpa(const std::string &text, const std::string &where) {
     if (fields.size() == want + 1 && !ParseFloat(fields[want], &backoff)) fail("bad backoff in '" + Excerpt(line) + "'");
     if (n == 1) {
       const std::string &w = fields[1];
-      if (!lm.index_.emplace(w, static_cast<int>(lm.vocab_.size())).second) fail("word '" + Excerpt(w) + "' appears twice");
-      lm.vocab_.push_back(w);
+      if (!ids.emplace(w, lm.VocabSize()).second) fail("word '" + Excerpt(w) + "' appears twice");
+      lm.AddWord(w);
       lm.orders_[0].probs.push_back(Quantize(prob));
       lm.orders_[0].backoffs.push_back(Quantize(backoff));
     } else {
       Entry e{{}, Quantize(prob), Quantize(backoff)};
       for (int k = 1; k <= n; ++k) {
-        auto it = lm.index_.find(fields[k]);
-        if (it == lm.index_.end()) fail("word '" + Excerpt(fields[k]) + "' is not among the 1-grams");
+        auto it = ids.find(fields[k]);
+        if (it == ids.end()) fail("word '" + Excerpt(fields[k]) + "' is not among the 1-grams");
         e.ids.push_back(it->second);
       }
       raw[n - 1].push_back(std::move(e));
@@ -240,13 +287,13 @@ NgramLm NgramLm::FromArpa(const std::string &text, const std::string &where) {
   if (!ended) fail("no \\end\\ line (truncated?)");
   if (n != lm.order_) fail("the header lists " + std::to_string(lm.order_) + " orders, the file has " + std::to_string(n));
   check_count();
-  if (!lm.index_.count("<unk>")) {
-    lm.index_.emplace("<unk>", static_cast<int>(lm.vocab_.size()));
-    lm.vocab_.push_back("<unk>");
+  if (!ids.count("<unk>")) {
+    lm.AddWord("<unk>");
     lm.orders_[0].probs.push_back(Quantize(kMissingUnkLog10));
     lm.orders_[0].backoffs.push_back(0);
   }
-  const int64_t vocab = static_cast<int64_t>(lm.vocab_.size());
+  std::unordered_map<std::string, int>().swap(ids);
+  const int64_t vocab = lm.VocabSize();
   if (lm.order_ == 1) lm.orders_[0].backoffs.clear();
   // each order sorted by its ids; contexts must exist one order down
   for (int k = 1; k < lm.order_; ++k) {
@@ -254,6 +301,7 @@ NgramLm NgramLm::FromArpa(const std::string &text, const std::string &where) {
     std::sort(entries.begin(), entries.end(), [](const Entry &a, const Entry &b) { return a.ids < b.ids; });
     Order_ &prev = lm.orders_[k - 1];
     Order_ &cur = lm.orders_[k];
+    cur.words.wide = vocab > 65536;  // as ToBinary will store them
     const int64_t prev_count = k == 1 ? vocab : static_cast<int64_t>(prev.words.size());
     prev.child.assign(static_cast<size_t>(prev_count) + 1, 0);
     int64_t last_parent = -1;
@@ -265,7 +313,7 @@ NgramLm NgramLm::FromArpa(const std::string &text, const std::string &where) {
       const int64_t parent = lm.Find(entries[i].ids.data(), k - 1);
       if (parent < 0)
         throw std::invalid_argument(where + ": not a valid ARPA LM (the " + std::to_string(k + 1) + "-gram '" +
-                                    Excerpt(lm.vocab_[entries[i].ids[0]] + " ...") + "' has no " +
+                                    Excerpt(lm.Word(entries[i].ids[0]) + " ...") + "' has no " +
                                     std::to_string(k) + "-gram for its context)");
       // entries are sorted, so parents come in order: every parent up to this one starts here
       for (int64_t p = last_parent + 1; p <= parent; ++p) prev.child[p] = static_cast<uint32_t>(i);
@@ -286,20 +334,27 @@ NgramLm NgramLm::FromArpa(const std::string &text, const std::string &where) {
   return lm;
 }
 
+void NgramLm::AddWord(std::string_view word) {
+  words_.append(word);
+  words_.push_back('\0');
+  word_end_.push_back(static_cast<uint32_t>(words_.size()));
+}
+
+std::string_view NgramLm::Text(int id) const {
+  const uint32_t begin = id == 0 ? 0 : word_end_[id - 1];
+  return {words_.data() + begin, word_end_[id] - begin - 1};  // without the NUL
+}
+
 void NgramLm::BuildIndex(const std::string &where) {
-  if (index_.empty())
-    for (size_t i = 0; i < vocab_.size(); ++i)
-      if (!index_.emplace(vocab_[i], static_cast<int>(i)).second)
-        throw std::invalid_argument(where + ": corrupt LM (the word '" + Excerpt(vocab_[i]) + "' appears twice)");
-  auto id = [&](const char *w) {
-    auto it = index_.find(w);
-    return it == index_.end() ? -1 : it->second;
-  };
-  unk_ = id("<unk>"), begin_ = id("<s>"), end_ = id("</s>");
-  sorted_.clear();
-  for (const auto &w : vocab_)
-    if (w != "<unk>" && w != "<s>" && w != "</s>") sorted_.push_back(w);
-  std::sort(sorted_.begin(), sorted_.end());
+  by_text_.resize(word_end_.size());
+  std::iota(by_text_.begin(), by_text_.end(), 0u);
+  std::sort(by_text_.begin(), by_text_.end(), [&](uint32_t a, uint32_t b) { return Text(a) < Text(b); });
+  const auto twice =
+      std::adjacent_find(by_text_.begin(), by_text_.end(), [&](uint32_t a, uint32_t b) { return Text(a) == Text(b); });
+  if (twice != by_text_.end())
+    throw std::invalid_argument(where + ": corrupt LM (the word '" + Excerpt(std::string(Text(*twice))) +
+                                "' appears twice)");
+  unk_ = Lookup("<unk>"), begin_ = Lookup("<s>"), end_ = Lookup("</s>");
   if (unk_ < 0 || begin_ < 0 || end_ < 0)
     throw std::invalid_argument(where + ": the LM has no " + std::string(begin_ < 0 ? "<s>" : end_ < 0 ? "</s>" : "<unk>") +
                                 " word; it must model sentence starts and ends");
@@ -308,7 +363,7 @@ void NgramLm::BuildIndex(const std::string &where) {
 void NgramLm::Check(const std::string &where) const {
   auto bad = [&](const std::string &why) { throw std::invalid_argument(where + ": corrupt LM (" + why + ")"); };
   if (order_ < 1 || order_ > kMaxLmOrder || static_cast<int>(orders_.size()) != order_) bad("bad order");
-  const uint64_t vocab = vocab_.size();
+  const uint64_t vocab = word_end_.size();
   for (int k = 0; k < order_; ++k) {
     const Order_ &o = orders_[k];
     const uint64_t count = k == 0 ? vocab : o.words.size();
@@ -316,16 +371,20 @@ void NgramLm::Check(const std::string &where) const {
     if (o.probs.size() != count || (k > 0 && o.words.size() != count) || o.backoffs.size() != (top ? 0 : count) ||
         o.child.size() != (top ? 0 : count + 1))
       bad("the " + std::to_string(k + 1) + "-gram arrays disagree in length");
-    for (uint32_t w : o.words)
-      if (w >= vocab) bad("a word id is past the vocabulary");
+    for (size_t i = 0; i < o.words.size(); ++i)
+      if (o.words[i] >= vocab) bad("a word id is past the vocabulary");
     if (top) continue;
     const uint64_t next = orders_[k + 1].words.size();
     if (o.child.front() != 0 || o.child.back() != next) bad("child offsets do not cover the next order");
     for (uint64_t i = 0; i < count; ++i) {
       if (o.child[i] > o.child[i + 1]) bad("child offsets go backwards");
       const auto &words = orders_[k + 1].words;
-      for (uint64_t j = o.child[i] + 1; j < o.child[i + 1]; ++j)
+      for (uint64_t j = o.child[i] + 1; j < o.child[i + 1]; ++j) {
+        // an offset past the next order has to come back down before the last: say so here rather
+        // than read past the array
+        if (j >= next) bad("child offsets go backwards");
         if (words[j - 1] >= words[j]) bad("n-grams of one context are not sorted");
+      }
     }
   }
 }
@@ -338,23 +397,22 @@ std::vector<int64_t> NgramLm::Counts() const {
 
 std::string NgramLm::ToBinary() const {
   std::string out(kMagic, sizeof(kMagic));
-  const uint32_t id_bytes = vocab_.size() <= 65536 ? 2 : 4;
+  const uint32_t id_bytes = VocabSize() <= 65536 ? 2 : 4;
   Put<uint32_t>(out, kVersion);
   Put<uint32_t>(out, static_cast<uint32_t>(order_));
   Put<uint32_t>(out, id_bytes);
   for (int64_t c : Counts()) Put<uint32_t>(out, static_cast<uint32_t>(c));
-  std::string words;
-  for (const auto &w : vocab_) words += w + '\0';
-  Put<uint32_t>(out, static_cast<uint32_t>(words.size()));
-  out += words;
+  Put<uint32_t>(out, static_cast<uint32_t>(words_.size()));
+  out += words_;
   PadTo4(out);
   for (int k = 0; k < order_; ++k) {
     const Order_ &o = orders_[k];
     if (k > 0) {
-      if (id_bytes == 4) {
-        PutArray(out, o.words);
-      } else {
-        for (uint32_t w : o.words) Put<uint16_t>(out, static_cast<uint16_t>(w));
+      for (size_t i = 0; i < o.words.size(); ++i) {
+        if (id_bytes == 4)
+          Put<uint32_t>(out, o.words[i]);
+        else
+          Put<uint16_t>(out, static_cast<uint16_t>(o.words[i]));
       }
       PadTo4(out);
     }
@@ -371,12 +429,21 @@ std::string NgramLm::ToBinary() const {
 }
 
 NgramLm NgramLm::FromBinary(const std::string &bytes, const std::string &where) {
+  MemoryBuf buf(bytes);
+  std::istream in(&buf);
+  return ReadBinary(in, bytes.size(), where);
+}
+
+NgramLm NgramLm::ReadBinary(std::istream &in, uint64_t size, const std::string &where) {
   auto bad = [&](const std::string &why) { throw std::invalid_argument(where + ": corrupt LM (" + why + ")"); };
-  if (bytes.size() < sizeof(kMagic) + 4 * 4) bad("too short");
+  if (size < sizeof(kMagic) + 4 * 4) bad("too short");
+  // the checksum is checked before anything is parsed, in a first pass over the stream
+  const uint32_t sum = Fnv1aOf(in, size - 4, where);
   uint32_t stored_sum;
-  std::memcpy(&stored_sum, bytes.data() + bytes.size() - 4, 4);
-  if (Fnv1a(bytes.data(), bytes.size() - 4) != stored_sum) bad("checksum mismatch: damaged or truncated");
-  Cursor c(bytes, where);
+  if (!in.read(reinterpret_cast<char *>(&stored_sum), 4)) ReadFailed(where);
+  if (sum != stored_sum) bad("checksum mismatch: damaged or truncated");
+  if (!in.seekg(0)) ReadFailed(where);
+  Cursor c(in, size, where);
   c.Skip(sizeof(kMagic));
   const uint32_t version = c.Get<uint32_t>();
   if (version != kVersion)
@@ -392,23 +459,24 @@ NgramLm NgramLm::FromBinary(const std::string &bytes, const std::string &where) 
   for (auto &n : counts) n = c.Get<uint32_t>();
   if (counts[0] < 1 || (id_bytes == 2 && counts[0] > 65536)) bad("vocabulary size " + std::to_string(counts[0]));
   const uint32_t vocab_bytes = c.Get<uint32_t>();
-  const char *text = c.Here();
-  c.Skip(vocab_bytes);
-  for (uint32_t at = 0; at < vocab_bytes;) {
-    const void *nul = std::memchr(text + at, '\0', vocab_bytes - at);
-    if (!nul) bad("vocabulary not NUL-terminated");
-    const uint32_t len = static_cast<uint32_t>(static_cast<const char *>(nul) - (text + at));
-    lm.vocab_.emplace_back(text + at, len);
-    at += len + 1;
-  }
-  if (lm.vocab_.size() != counts[0]) bad("the vocabulary has " + std::to_string(lm.vocab_.size()) + " words, the header " +
-                                         std::to_string(counts[0]));
+  lm.words_ = c.Bytes(vocab_bytes);  // kept as it is: the words NUL-terminated in id order
+  if (!lm.words_.empty() && lm.words_.back() != '\0') bad("vocabulary not NUL-terminated");
+  lm.word_end_.reserve(std::min(counts[0], vocab_bytes));  // every word has at least its NUL
+  for (uint32_t at = 0; at < vocab_bytes; ++at)
+    if (lm.words_[at] == '\0') lm.word_end_.push_back(at + 1);
+  if (lm.word_end_.size() != counts[0])
+    bad("the vocabulary has " + std::to_string(lm.word_end_.size()) + " words, the header " +
+        std::to_string(counts[0]));
   c.Align();
   lm.orders_.resize(order);
   for (uint32_t k = 0; k < order; ++k) {
     Order_ &o = lm.orders_[k];
     if (k > 0) {
-      o.words = c.Ids(counts[k], id_bytes);
+      o.words.wide = id_bytes == 4;
+      if (o.words.wide)
+        o.words.full = c.Array<uint32_t>(counts[k]);
+      else
+        o.words.narrow = c.Array<uint16_t>(counts[k]);
       c.Align();
     }
     o.probs = c.Array<int16_t>(counts[k]);
@@ -419,7 +487,7 @@ NgramLm NgramLm::FromBinary(const std::string &bytes, const std::string &where) 
       o.child = c.Array<uint32_t>(static_cast<uint64_t>(counts[k]) + 1);
     }
   }
-  if (c.At() + 4 != bytes.size()) bad("unexpected bytes after the last section");
+  if (c.At() + 4 != size) bad("unexpected bytes after the last section");
   lm.BuildIndex(where);
   lm.Check(where);
   return lm;
@@ -444,14 +512,36 @@ void NgramLm::Save(const std::string &path) const {
   }
 }
 
+std::string NgramLm::Word(int id) const {
+  if (id < 0 || id >= VocabSize()) throw std::out_of_range("NgramLm::Word: id " + std::to_string(id));
+  return std::string(Text(id));
+}
+
+size_t NgramLm::FirstNotBefore(std::string_view text) const {
+  return std::lower_bound(by_text_.begin(), by_text_.end(), text,
+                          [&](uint32_t id, std::string_view t) { return Text(id) < t; }) -
+         by_text_.begin();
+}
+
+int NgramLm::Lookup(std::string_view word) const {
+  const size_t i = FirstNotBefore(word);
+  return i < by_text_.size() && Text(by_text_[i]) == word ? static_cast<int>(by_text_[i]) : -1;
+}
+
 int NgramLm::WordId(const std::string &word) const {
-  auto it = index_.find(word);
-  return it == index_.end() ? unk_ : it->second;
+  const int id = Lookup(word);
+  return id < 0 ? unk_ : id;
 }
 
 bool NgramLm::IsPrefix(const std::string &prefix) const {
-  const auto it = std::lower_bound(sorted_.begin(), sorted_.end(), prefix);
-  return it != sorted_.end() && it->compare(0, prefix.size(), prefix) == 0;
+  // the words in byte order from the first >= prefix: those that start with it are next, and at
+  // most the three specials among them are passed over
+  for (size_t i = FirstNotBefore(prefix); i < by_text_.size() && Text(by_text_[i]).substr(0, prefix.size()) == prefix;
+       ++i) {
+    const int id = static_cast<int>(by_text_[i]);
+    if (id != unk_ && id != begin_ && id != end_) return true;
+  }
+  return false;
 }
 
 LmState NgramLm::BeginState() const {
@@ -460,16 +550,23 @@ LmState NgramLm::BeginState() const {
   return s;
 }
 
+void NgramLm::Ids::push_back(uint32_t id) {
+  if (wide)
+    full.push_back(id);
+  else
+    narrow.push_back(static_cast<uint16_t>(id));
+}
+
+int64_t NgramLm::Ids::Find(size_t first, size_t last, uint32_t id) const {
+  return wide ? FindSorted(full, first, last, id) : FindSorted(narrow, first, last, id);
+}
+
 int64_t NgramLm::Find(const int *ids, int n) const {
   if (ids[0] < 0 || ids[0] >= VocabSize()) return -1;
   int64_t at = ids[0];
-  for (int k = 1; k <= n; ++k) {
+  for (int k = 1; k <= n && at >= 0; ++k) {
     const Order_ &parent = orders_[k - 1];
-    const auto &words = orders_[k].words;
-    const auto first = words.begin() + parent.child[at], last = words.begin() + parent.child[at + 1];
-    const auto it = std::lower_bound(first, last, static_cast<uint32_t>(ids[k]));
-    if (it == last || *it != static_cast<uint32_t>(ids[k])) return -1;
-    at = it - words.begin();
+    at = orders_[k].words.Find(parent.child[at], parent.child[at + 1], static_cast<uint32_t>(ids[k]));
   }
   return at;
 }

@@ -15,9 +15,10 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <memory>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <vector>
 
 namespace mt2kd {
@@ -45,12 +46,12 @@ class NgramLm {
   std::string ToBinary() const;
 
   int Order() const { return order_; }
-  int VocabSize() const { return static_cast<int>(vocab_.size()); }
+  int VocabSize() const { return static_cast<int>(word_end_.size()); }
   std::vector<int64_t> Counts() const;  // n-grams per order
-  const std::string &Word(int id) const { return vocab_.at(id); }
+  std::string Word(int id) const;       // std::out_of_range for an id past the vocabulary
   // The word's id, or the <unk> id for a word the model does not know.
   int WordId(const std::string &word) const;
-  bool Knows(const std::string &word) const { return index_.count(word) > 0; }
+  bool Knows(const std::string &word) const { return Lookup(word) >= 0; }
   // Some word of the vocabulary starts with `prefix` (the specials <unk>, <s>, </s> aside).
   bool IsPrefix(const std::string &prefix) const;
   int UnkId() const { return unk_; }
@@ -62,8 +63,20 @@ class NgramLm {
   float EndScore(const LmState &state) const { return Score(state, end_, nullptr); }
 
  private:
+  // One order's word ids, 16-bit where the binary file has them so (a vocabulary of at most 65536):
+  // they are among the largest arrays, and widening them would cost a sixth of the model's memory.
+  struct Ids {
+    bool wide = false;
+    std::vector<uint16_t> narrow;  // used when !wide
+    std::vector<uint32_t> full;    // used when wide
+    size_t size() const { return wide ? full.size() : narrow.size(); }
+    uint32_t operator[](size_t i) const { return wide ? full[i] : narrow[i]; }
+    void push_back(uint32_t id);
+    // Position of `id` in the sorted range [first, last), or -1.
+    int64_t Find(size_t first, size_t last, uint32_t id) const;
+  };
   struct Order_ {
-    std::vector<uint32_t> words;   // empty for unigrams (the index is the id)
+    Ids words;                     // empty for unigrams (the index is the id)
     std::vector<int16_t> probs;    // log10 x 1000
     std::vector<int16_t> backoffs; // log10 x 1000; empty for the highest order
     std::vector<uint32_t> child;   // count + 1 offsets into the next order; empty for the highest
@@ -72,11 +85,21 @@ class NgramLm {
   int64_t Find(const int *ids, int n) const;
   void Check(const std::string &where) const;  // structural invariants; throws naming `where`
   void BuildIndex(const std::string &where);
+  // The binary form from `in`, a seekable stream of `size` bytes: the checksum in a first pass,
+  // then the sections read straight into their arrays.
+  static NgramLm ReadBinary(std::istream &in, uint64_t size, const std::string &where);
+  void AddWord(std::string_view word);
+  std::string_view Text(int id) const;          // word `id`, without copying it
+  size_t FirstNotBefore(std::string_view text) const;  // index in by_text_ of the first word >= text
+  int Lookup(std::string_view word) const;      // the word's id, or -1
 
   int order_ = 0;
-  std::vector<std::string> vocab_;
-  std::unordered_map<std::string, int> index_;
-  std::vector<std::string> sorted_;  // the vocabulary in byte order, for IsPrefix
+  // The vocabulary once, as the binary form stores it: the words NUL-terminated in id order, where
+  // each ends (past its NUL), and the ids in byte order of their words (for WordId and IsPrefix).
+  // Strings and a hash map per word cost several times the text for a vocabulary of short words.
+  std::string words_;
+  std::vector<uint32_t> word_end_;
+  std::vector<uint32_t> by_text_;
   std::vector<Order_> orders_;
   int unk_ = -1, begin_ = -1, end_ = -1;
 };
