@@ -35,7 +35,7 @@ void BindChunker(py::module_ &m) {
       .def(py::init<const ChunkerConfig &>(), py::arg("config"))
       .def("accept_waveform", &AcceptWaveform, py::arg("sample_rate"), py::arg("samples"),
            "Append float32 samples in [-1, 1] or int16 PCM. Bad input raises and appends nothing.")
-      .def("input_finished", &Chunker::InputFinished, "Zero-pad the tail to a whole chunk; no more audio.")
+      .def("input_finished", [](Chunker &c) { c.InputFinished(); }, "Zero-pad the tail to a whole chunk; no more audio.")
       .def("is_ready", &Chunker::IsReady)
       .def_property_readonly("is_finished", &Chunker::IsFinished)
       .def("pop_chunk",

@@ -82,12 +82,13 @@ void Chunker::AcceptInt16(int sample_rate, const int16_t *samples, std::size_t n
   impl_->accepted += static_cast<std::int64_t>(n);
 }
 
-void Chunker::InputFinished() {
+void Chunker::InputFinished(bool always_one_more) {
   if (impl_->finished) return;
   impl_->finished = true;
   const std::size_t chunk = static_cast<std::size_t>(impl_->config.chunk_samples);
   const std::size_t tail = impl_->buffer.size() % chunk;
   if (tail) impl_->buffer.insert(impl_->buffer.end(), chunk - tail, 0.0f);
+  else if (always_one_more && impl_->buffer.empty()) impl_->buffer.assign(chunk, 0.0f);
 }
 
 bool Chunker::IsReady() const {

@@ -250,7 +250,9 @@ void Stream::InputFinished() {
     resampler_->Flush(&out);
     FeedChunker(out);
   }
-  chunker_.InputFinished();
+  // Audio that ended exactly on a chunk boundary was decoded before the stream knew it had ended: one
+  // more (all-padding) chunk carries the end of input, so the last segment still gets its final event.
+  chunker_.InputFinished(/*always_one_more=*/chunks_decoded_ > 0 && !chunker_.IsFinished());
 }
 
 bool Stream::IsReady() const { return chunker_.IsReady(); }

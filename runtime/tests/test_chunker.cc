@@ -53,6 +53,20 @@ int main() {
   c.AcceptFloat(16000, a.data(), a.size());
   CHECK(c.NumSamplesAccepted() == 3);
 
+  // Input that filled its last chunk exactly: plain InputFinished pads nothing, always_one_more buffers one
+  // chunk of zeros (the Stream's carrier of the end of input), not counted as accepted audio.
+  for (bool one_more : {false, true}) {
+    mt2kd::ChunkerConfig four;
+    four.chunk_samples = 4;
+    mt2kd::Chunker exact(four);
+    std::vector<float> whole = {0.1f, 0.2f, 0.3f, 0.4f};
+    exact.AcceptFloat(16000, whole.data(), whole.size());
+    exact.PopChunk();
+    exact.InputFinished(one_more);
+    CHECK(exact.IsReady() == one_more && exact.NumSamplesAccepted() == 4);
+    if (one_more) CHECK(exact.PopChunk() == std::vector<float>(4, 0.0f) && !exact.IsReady());
+  }
+
   cfg.chunk_samples = 0;
   CHECK(Throws([&] { mt2kd::Chunker bad_cfg(cfg); }));
   std::puts("test_chunker: all checks passed");

@@ -42,8 +42,12 @@ class Chunker {
                            int sample_rate = 0);
   // Appends int16 PCM, scaled by 1/32768 to [-1, 1).
   void AcceptInt16(int sample_rate, const int16_t *samples, std::size_t n);
-  // No more audio: the buffered tail (if any) is zero-padded to a whole chunk.
-  void InputFinished();
+  // No more audio: the buffered tail (if any) is zero-padded to a whole chunk. With
+  // `always_one_more`, a whole chunk of zeros is buffered even when no tail is left (the padding is
+  // not counted as accepted): the Stream asks for it so that its last step always comes after the
+  // input ended, and that step's endpoint and tag flush are not lost when the audio filled its last
+  // chunk exactly.
+  void InputFinished(bool always_one_more = false);
 
   bool IsReady() const;            // a whole chunk is buffered
   bool IsFinished() const;         // InputFinished() was called
