@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from mt2kd_edge.audio_io import read_mono_16k
 from mt2kd_edge.synthetic import speech_like
@@ -34,22 +32,10 @@ def calibration_files(source: Path, max_files: int) -> list[Path]:
     return [files[i] for i in sorted(picked)]
 
 
-def calibration_chunks(chunk_samples: int, source: Path | None, max_files: int = 32
-                       ) -> tuple[Iterator[torch.Tensor | None], str]:
-    """-> (chunks with ``None`` between utterances, a description for the metadata)."""
+def calibration_clips(source: Path | None, max_files: int = 32) -> tuple[list[np.ndarray], str]:
+    """-> (the clips, each streamed with a fresh state, a description for the metadata)."""
     if source is None:
         clips = [speech_like(4.0, seed=i) for i in range(8)]
-        description = "synthetic speech-like audio (8 x 4 s); pass --calibration for real audio"
-    else:
-        files = calibration_files(source, max_files)
-        clips = [read_mono_16k(p) for p in files]
-        description = f"{len(files)} files from {source}"
-
-    def chunks() -> Iterator[torch.Tensor | None]:
-        for clip in clips:
-            yield None
-            padded = np.pad(clip, (0, -len(clip) % chunk_samples))
-            for start in range(0, len(padded), chunk_samples):
-                yield torch.from_numpy(padded[start:start + chunk_samples])
-
-    return chunks(), description
+        return clips, "synthetic speech-like audio (8 x 4 s); pass --calibration for real audio"
+    files = calibration_files(source, max_files)
+    return [read_mono_16k(p) for p in files], f"{len(files)} files from {source}"

@@ -18,7 +18,7 @@ from mt2kd_edge.model import MT2KDModel
 from mt2kd_edge.model.checkpoint import load_checkpoint, read_checkpoint
 
 from . import executorch_native, onnx_native, sherpa_flavours
-from .calibration import calibration_chunks
+from .calibration import calibration_clips
 from .metadata import Vocabulary, build_metadata
 
 MANIFEST = layout.MANIFEST
@@ -81,12 +81,12 @@ def _export_into(model: MT2KDModel, vocab: Vocabulary, out: Path, opts: ExportOp
         _timed(opts, "pte-fp32", executorch_native.export_fp32, model, out / layout.model_file("executorch", "fp32"),
                build_metadata(model, vocab, backend="executorch", precision="fp32"))
     if "pte-int8" in forms:
-        chunks, described = calibration_chunks(model.config.chunk_samples, opts.calibration, opts.calibration_files)
+        clips, described = calibration_clips(opts.calibration, opts.calibration_files)
         activations = ("dynamic int8 activations" if opts.pte_int8_scheme == "dynamic"
                        else f"static int8 activations calibrated on {described}")
         meta = build_metadata(model, vocab, backend="executorch", precision="int8",
                               quantization=f"PT2E XNNPACKQuantizer per-channel symmetric weights, {activations}")
-        _timed(opts, "pte-int8", executorch_native.export_int8, model, out / layout.model_file("executorch", "int8"), meta, chunks,
+        _timed(opts, "pte-int8", executorch_native.export_int8, model, out / layout.model_file("executorch", "int8"), meta, clips,
                opts.pte_int8_scheme)
     if "sherpa" in forms:
         sherpa = out / layout.SHERPA

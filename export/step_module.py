@@ -19,7 +19,8 @@ class StreamingStep(nn.Module):
         self.model = model.eval()
 
     def forward(self, samples: torch.Tensor, *states: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        return self.model.step(samples, *states)
+        outputs, new_states = self.model.step(samples, states)
+        return (*outputs, *new_states)
 
 
 def io_names(model: MT2KDModel) -> tuple[list[str], list[str]]:

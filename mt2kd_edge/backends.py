@@ -17,8 +17,10 @@ import numpy as np
 
 from . import _core
 from .fileio import sha256
-from .model_files import ModelFileError, read_onnx_metadata, to_json
+from .model_files import ModelFileError, open_onnx_session, read_onnx_metadata, to_json
 from .model_layout import BACKEND_FILES, MANIFEST
+from .spec import StreamingSpec
+from .stepping import Stepper
 
 
 
@@ -29,18 +31,24 @@ def executorch_backend(path: Path, threads: int = 1) -> "_core.Backend":
         raise ModelFileError(str(e)) from None
 
 
-class _OnnxStep:
-    """step(samples, states) -> (outputs, states), called by the C++ engine with the GIL held."""
+class OnnxStep(Stepper):
+    """The exported step graph in one onnxruntime session: ``step(samples, states) -> (outputs, states)``, what
+    the C++ engine calls (with the GIL held) on the ONNX backend, and what the parity checks step by hand.
+    The file is opened once: its metadata comes from the same session (``info`` given: that metadata instead)."""
 
-    def __init__(self, path: Path, info: "_core.ModelInfo", threads: int) -> None:
-        import onnxruntime as ort
-
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    def __init__(self, path: Path, info: "_core.ModelInfo | None" = None, threads: int = 1) -> None:
+        self.session = open_onnx_session(path, threads)
+        if info is None:
+            self.metadata_json = to_json(read_onnx_metadata(path, self.session))
+            try:
+                info = _core.ModelInfo.from_json(self.metadata_json, str(path))  # every check the C++ core makes
+            except ValueError as e:
+                raise ModelFileError(str(e)) from None
+        else:
+            self.metadata_json = info.json
+        self.info = info
+        self.spec = StreamingSpec.from_dict(json.loads(info.json)["streaming_spec"])
         self.input_names = [info.input_name] + [s.name for s in info.states]
-        self.num_outputs = len(info.outputs)
         self._check_signature(path, info)
 
     def _check_signature(self, path: Path, info: "_core.ModelInfo") -> None:
@@ -64,9 +72,8 @@ class _OnnxStep:
                 raise ModelFileError(f"{path}: the graph's {what} is {tuple(got)} but its metadata says "
                                      f"(batch, {', '.join(map(str, want))})")
 
-    def __call__(self, samples: np.ndarray, states: list[np.ndarray]):
-        out = self.session.run(None, dict(zip(self.input_names, [samples, *states])))
-        return out[:self.num_outputs], out[self.num_outputs:]
+    def step(self, samples: np.ndarray, states: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        return self.split(self.session.run(None, dict(zip(self.input_names, [samples, *states]))))
 
 
 def _first_difference(graph_in: dict, graph_out: list, want_in: list, want_out: list) -> str:
@@ -81,13 +88,8 @@ def _first_difference(graph_in: dict, graph_out: list, want_in: list, want_out: 
 
 
 def onnx_backend(path: Path, threads: int = 1) -> "_core.Backend":
-    meta = read_onnx_metadata(path)
-    text = to_json(meta)
-    try:
-        info = _core.ModelInfo.from_json(text, str(path))  # every check the C++ core makes, before use
-    except ValueError as e:
-        raise ModelFileError(str(e)) from None
-    return _core.create_python_backend(text, str(path), _OnnxStep(path, info, threads), 0, "onnx")
+    step = OnnxStep(path, threads=threads)
+    return _core.create_python_backend(step.metadata_json, str(path), step, 0, "onnx")
 
 
 def find_model_file(model_dir: Path, backend: str, precision: str | None = None) -> Path:
@@ -140,4 +142,4 @@ def create_backend(model_dir: str | os.PathLike, backend: str = "executorch", pr
     return executorch_backend(path, threads) if backend == "executorch" else onnx_backend(path, threads)
 
 
-__all__ = ["BACKEND_FILES", "create_backend", "find_model_file", "verify_model_file"]
+__all__ = ["BACKEND_FILES", "OnnxStep", "create_backend", "find_model_file", "onnx_backend", "verify_model_file"]

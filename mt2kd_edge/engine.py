@@ -65,10 +65,12 @@ MODEL_LM = "model"  # Engine.from_dir(lm=MODEL_LM): the LM that the model direct
 DEFAULT_LM_BEAM = 4  # the beam an LM gets when neither the caller nor model.json sets one
 
 
-def engine_config(**overrides: Any) -> "_core.EngineConfig":
-    """A runtime config from keyword options (ENGINE_OPTIONS; see Engine.from_dir); ``lm`` is an LM
-    file path or None."""
+def engine_config(base: "_core.EngineConfig | None" = None, **overrides: Any) -> "_core.EngineConfig":
+    """A runtime config from keyword options (ENGINE_OPTIONS; see Engine.from_dir) over ``base`` (default:
+    the core's defaults); ``lm`` is an LM file path or None."""
     config = _core.EngineConfig()
+    for name in _bound_fields(_core.EngineConfig) if base is not None else ():
+        setattr(config, name, getattr(base, name))  # sections come back as copies
     for key, value in overrides.items():
         if key not in ENGINE_OPTIONS:
             raise TypeError(f"unknown engine option {key!r}; options are {sorted(ENGINE_OPTIONS)}")
@@ -197,6 +199,7 @@ class Engine:
             self._core = _core.Engine(backend, config)  # loads the LM, runs one test step of the model
         except ValueError as e:
             raise ModelFileError(str(e)) from None
+        self._backend = backend
         d = config.decoding  # the decoding this engine runs (float32 in the core: rounded for people)
         self.decoding = {"beam_size": d.beam_size, "lm": d.lm or None, "lm_weight": round(d.lm_weight, 6),
                          "word_bonus": round(d.word_bonus, 6), "oov_penalty": round(d.oov_penalty, 6)}
@@ -208,7 +211,8 @@ class Engine:
         self.embedding_dim = next(o.shape[0] for o in info.outputs if o.name == "speaker_embedding")
         self.speakers = speakers if speakers is not None else SpeakerStore(self.embedding_dim)
         self.speaker_threshold = speaker_threshold
-        self._hotwords = self._core.make_hotwords(_hotwords(hotwords))  # None: no biasing
+        self._hotword_list = _hotwords(hotwords)
+        self._hotwords = self._core.make_hotwords(self._hotword_list)  # None: no biasing
 
     @classmethod
     def from_dir(cls, model_dir: str | os.PathLike, backend: str = "executorch", precision: str | None = None,
@@ -237,6 +241,13 @@ class Engine:
         elif speakers is not None:
             engine.speakers = SpeakerStore(engine.embedding_dim, speakers)
         return engine
+
+    def with_options(self, **overrides: Any) -> "Engine":
+        """Another engine on this one's loaded model (the backend is shared: nothing is loaded again) whose
+        runtime options are this one's with ``overrides`` (ENGINE_OPTIONS) over them; the same speakers and
+        hotwords. Both engines can be used at once."""
+        return Engine(self._backend, engine_config(self._core.config, **overrides), self.speakers,
+                      self.speaker_threshold, self._hotword_list)
 
     @property
     def backend_name(self) -> str:

@@ -55,28 +55,39 @@ def _parse(text: str, where: str) -> dict[str, Any]:
         raise ModelFileError(f"{where}: metadata is not valid JSON ({e})") from None
 
 
-def read_onnx_metadata(path: Path) -> dict[str, Any]:
+def open_onnx_session(path: Path, threads: int = 1):
+    """An onnxruntime session of ``path`` on the CPU, ``threads`` intra-op threads (ModelFileError if unloadable)."""
     import onnxruntime as ort
 
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
     try:
-        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
     except Exception as e:  # onnxruntime raises its own exception types for bad files
         raise ModelFileError(f"{path}: not a loadable ONNX model ({type(e).__name__}: {e})") from None
+
+
+def read_onnx_metadata(path: Path, session=None) -> dict[str, Any]:
+    """From ``session`` when the caller has one open (so the file is read once), else from a session opened here."""
+    session = session if session is not None else open_onnx_session(path)
     meta = session.get_modelmeta().custom_metadata_map
     if METADATA_KEY not in meta:
         raise ModelFileError(f"{path}: ONNX file has no '{METADATA_KEY}' metadata (not exported by mt2kd-edge?)")
     return _parse(meta[METADATA_KEY], str(path))
 
 
-def read_pte_metadata(path: Path) -> dict[str, Any]:
-    try:
-        from executorch.runtime import Runtime
-    except ImportError:
-        raise ModelFileError(f"{path}: reading .pte files in Python needs the executorch package") from None
-    try:
-        program = Runtime.get().load_program(str(path))
-    except Exception as e:
-        raise ModelFileError(f"{path}: not a loadable ExecuTorch program ({type(e).__name__}: {e})") from None
+def read_pte_metadata(path: Path, program=None) -> dict[str, Any]:
+    """From ``program`` (executorch.runtime's) when the caller has it loaded, else from one loaded here."""
+    if program is None:
+        try:
+            from executorch.runtime import Runtime
+        except ImportError:
+            raise ModelFileError(f"{path}: reading .pte files in Python needs the executorch package") from None
+        try:
+            program = Runtime.get().load_program(str(path))
+        except Exception as e:
+            raise ModelFileError(f"{path}: not a loadable ExecuTorch program ({type(e).__name__}: {e})") from None
     if METADATA_KEY not in program.method_names:
         raise ModelFileError(f"{path}: program has no '{METADATA_KEY}' method (not exported by mt2kd-edge?)")
     (text,) = program.load_method(METADATA_KEY).execute([])

@@ -30,6 +30,15 @@ LABELS = [("/m/mt2kd_00", "Speech"), ("/m/mt2kd_01", "Dog"), ("/m/mt2kd_02", "Si
           ("/m/mt2kd_03", "Music"), ("/m/mt2kd_04", "Water tap faucet")]
 
 
+def ctc_greedy(log_probs: np.ndarray, blank: int = 0) -> list[int]:
+    """(T, V) -> token ids: best path, repeats merged, blanks dropped. The tests' own oracle for the
+    runtime's C++ decoder (the evaluation decodes with that decoder only)."""
+    best = log_probs.argmax(-1)
+    keep = np.ones_like(best, dtype=bool)
+    keep[1:] = best[1:] != best[:-1]
+    return [int(t) for t in best[keep] if t != blank]
+
+
 def make_tiny_checkpoint(path: Path, seed: int = 0) -> Path:
     import torch
 

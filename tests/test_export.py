@@ -13,13 +13,13 @@ import pytest
 import torch
 
 from export import model_dir as md
-from export.runners import ExecuTorchRunner, OnnxRunner, TorchRunner, stream
+from export.runners import ExecuTorchStep, OnnxStep, TorchStep, stream
 from mt2kd_edge.model_files import ModelFileError, read_model_metadata
 from mt2kd_edge.synthetic import speech_like
 from train.evaluation.metrics import cosine
-from train.evaluation.quantization import compare, ctc_greedy
+from train.evaluation.quantization import compare
 
-from conftest import LABELS, TOKENS
+from conftest import LABELS, TOKENS, ctc_greedy
 
 FP32_ATOL = 1e-4  # the issue's bound for torch / ONNX Runtime / ExecuTorch agreement
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,9 +65,9 @@ def test_metadata_is_the_same_in_every_file(exported):
 
 def test_fp32_runtimes_agree_with_torch_on_a_multichunk_stream(exported, clips):
     d = exported["dir"]
-    runners = [OnnxRunner(d / "model.fp32.onnx"), ExecuTorchRunner(d / "model.fp32.pte")]
+    runners = [OnnxStep(d / "model.fp32.onnx"), ExecuTorchStep(d / "model.fp32.pte")]
     for clip in clips:
-        ref = stream(TorchRunner(exported["model"]), clip)
+        ref = stream(TorchStep(exported["model"]), clip)
         assert ref["ctc_log_probs"].shape[0] >= 3 * exported["model"].config.chunk_frames  # several chunks
         for runner in runners:
             out = stream(runner, clip)
@@ -80,15 +80,15 @@ def test_int8_stays_within_stated_bounds_of_fp32(exported, clips):
     ONNX dynamic int8 measured tag-prob diff 0.007, embedding cosine 0.9999;
     ExecuTorch static int8 measured 0.11 and 0.994."""
     d = exported["dir"]
-    ref = [stream(TorchRunner(exported["model"]), c) for c in clips]
-    onnx_int8 = compare(ref, [stream(OnnxRunner(d / "model.int8.onnx"), c) for c in clips])
+    ref = [stream(TorchStep(exported["model"]), c) for c in clips]
+    onnx_int8 = compare(ref, [stream(OnnxStep(d / "model.int8.onnx"), c) for c in clips])
     assert onnx_int8.max_abs_tag_prob_diff < 0.05 and onnx_int8.min_embedding_cosine > 0.999
-    pte_int8 = compare(ref, [stream(ExecuTorchRunner(d / "model.int8.pte"), c) for c in clips])
+    pte_int8 = compare(ref, [stream(ExecuTorchStep(d / "model.int8.pte"), c) for c in clips])
     assert pte_int8.max_abs_tag_prob_diff < 0.3 and pte_int8.min_embedding_cosine > 0.97
 
 
 def test_onnx_decodes_a_batch_of_streams_in_one_call(exported, clips):
-    runner = OnnxRunner(exported["dir"] / "model.fp32.onnx")
+    runner = OnnxStep(exported["dir"] / "model.fp32.onnx")
     chunk = runner.spec.chunk_samples
     a, b = clips[0][:chunk * 2], clips[1][:chunk * 2]
     states = runner.init_state(2)
@@ -120,7 +120,7 @@ def test_sherpa_streaming_ctc_equals_our_greedy_decoding(exported, clips, sherpa
 
     model = exported["model"]
     audio = np.concatenate([clips[0], np.zeros(int(TAIL_SILENCE_S * 16000), np.float32)])
-    ours = stream(TorchRunner(model), audio)["ctc_log_probs"]
+    ours = stream(TorchStep(model), audio)["ctc_log_probs"]
     # sherpa decodes whole 32-frame windows of the Kaldi frames it has after input_finished()
     windows = ((len(audio) + 80) // 160) // model.config.chunk_fbank_frames
     ours_tokens = [TOKENS[i] for i in ctc_greedy(ours[:windows * model.config.chunk_frames])]

@@ -20,7 +20,7 @@ import pytest
 import soundfile as sf
 
 from mt2kd_edge import _core
-from mt2kd_edge.backends import _OnnxStep
+from mt2kd_edge.backends import OnnxStep
 from mt2kd_edge.engine import Engine, engine_config
 from mt2kd_edge.model_files import ModelFileError
 from mt2kd_edge.synthetic import speech_like
@@ -213,7 +213,7 @@ class ScriptedStep:
     def __init__(self, faults: dict[int, str]) -> None:
         path = DEFAULT / "model.int8.onnx"
         self.metadata = _core.ModelInfo.from_json((DEFAULT / "model.json").read_text(), str(path))
-        self.step, self.faults, self.calls = _OnnxStep(path, self.metadata, 1), faults, 0
+        self.step, self.faults, self.calls = OnnxStep(path, self.metadata, 1), faults, 0
 
     def __call__(self, samples, states):
         self.calls += 1

@@ -11,14 +11,15 @@ import soundfile as sf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from export.runners import TorchRunner, stream as torch_stream
+from export.runners import TorchStep, stream as torch_stream
 from mt2kd_edge.engine import Engine
 from mt2kd_edge.model_files import ModelFileError
 from mt2kd_edge.results import FinalEvent, PartialEvent, SpeakerEvent, TagEvent
 from mt2kd_edge.speakers import SpeakerStore, SpeakerStoreError
 from mt2kd_edge.synthetic import speech_like
 from train.evaluation.metrics import cosine
-from train.evaluation.quantization import ctc_greedy
+
+from conftest import ctc_greedy
 
 CLIP = speech_like(3.0, seed=11)
 
@@ -42,7 +43,7 @@ def engines(tiny_export):
 
 
 def test_engine_matches_the_torch_model(engines, tiny_export):
-    ref = torch_stream(TorchRunner(tiny_export["model"]), CLIP)
+    ref = torch_stream(TorchStep(tiny_export["model"]), CLIP)
     frames = -(-len(CLIP) // 640)  # frames holding real audio
     expected = ctc_greedy(ref["ctc_log_probs"][:frames])
     for name, engine in engines.items():

@@ -31,11 +31,10 @@ def run_stream(model: MT2KDModel, audio: torch.Tensor) -> dict[str, torch.Tensor
     ctc, tags, embeddings = [], [], []
     with torch.no_grad():
         for k in range(n_chunks):
-            out = model.step(audio[:, k * chunk:(k + 1) * chunk], *states)
-            ctc.append(out[0])
-            tags.append(out[1])
-            embeddings.append(out[2])
-            states = list(out[3:])
+            (c, t, e), states = model.step(audio[:, k * chunk:(k + 1) * chunk], states)
+            ctc.append(c)
+            tags.append(t)
+            embeddings.append(e)
     return {"ctc": torch.cat(ctc, 1), "tags": torch.cat(tags, 1), "embeddings": embeddings, "states": states}
 
 
@@ -103,9 +102,9 @@ def test_resetting_segment_states_restarts_the_speaker_embedding():
     states = model.init_state(1)
     with torch.no_grad():
         for k in range(2):
-            states = list(model.step(audio[:, k * chunk:(k + 1) * chunk], *states)[3:])
+            _, states = model.step(audio[:, k * chunk:(k + 1) * chunk], states)
         zeroed = [torch.zeros_like(s) if t.reset == "segment" else s for s, t in zip(states, spec.states)]
-        emb = model.step(audio[:, 2 * chunk:3 * chunk], *zeroed)[2]
+        (_, _, emb), _ = model.step(audio[:, 2 * chunk:3 * chunk], zeroed)
         # Only the third chunk's frames are pooled now.
         full = model(audio[:, :3 * chunk])
         stats = model.speaker.frame_stats(full.encoder[:, 2 * spec.frames_per_chunk:3 * spec.frames_per_chunk])
@@ -121,10 +120,9 @@ def test_state_spec_matches_tensors_and_has_batch_first():
         assert [tuple(s.shape) for s in states] == [t.batched_shape(batch) for t in spec.states]
         chunk = torch.zeros(batch, spec.chunk_samples)
         with torch.no_grad():
-            out = model.step(chunk, *states)
-        n_out = len(spec.outputs)
-        assert [tuple(o.shape) for o in out[:n_out]] == [t.batched_shape(batch) for t in spec.outputs]
-        assert [tuple(s.shape) for s in out[n_out:]] == [t.batched_shape(batch) for t in spec.states]
+            outputs, new_states = model.step(chunk, states)
+        assert [tuple(o.shape) for o in outputs] == [t.batched_shape(batch) for t in spec.outputs]
+        assert [tuple(s.shape) for s in new_states] == [t.batched_shape(batch) for t in spec.states]
 
 
 def test_streams_in_one_batch_do_not_interact():

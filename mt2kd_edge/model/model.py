@@ -2,11 +2,12 @@
 
 Two ways to run it, which agree to float tolerance (a test holds them to it):
 - ``forward(samples)``: a whole utterance at once (training, evaluation);
-- ``step(chunk, *states)``: one fixed-size chunk with explicit state (export, runtime).
+- ``step(chunk, states) -> (outputs, states)``: one fixed-size chunk with explicit state (export, runtime).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -72,13 +73,16 @@ class MT2KDModel(nn.Module):
         device = self.ctc.proj.weight.device
         return [torch.zeros(s.batched_shape(batch), device=device) for s in self.streaming_spec().states]
 
-    def step(self, samples: torch.Tensor, *states: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    def step(self, samples: torch.Tensor, states: Sequence[torch.Tensor]
+             ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         """samples (B, chunk_samples) + states in spec order
-        -> (ctc_log_probs, tag_probs, speaker_embedding, *new_states in spec order)."""
+        -> ([ctc_log_probs, tag_probs, speaker_embedding], new states in spec order): the signature of every
+        stepper (mt2kd_edge.stepping) and of a Python backend's step. The exported graph returns the two
+        lists flattened (export.step_module.StreamingStep)."""
         feats, cache, started = self.frontend.stream_step(samples, states[0], states[1])
         enc, enc_states = self.encoder.forward_step(feats, list(states[2:-1]))
         embedding, stats = self.speaker.update(states[-1], enc)
-        return (self.ctc(enc), torch.sigmoid(self.tagger(enc)), embedding, cache, started, *enc_states, stats)
+        return [self.ctc(enc), torch.sigmoid(self.tagger(enc)), embedding], [cache, started, *enc_states, stats]
 
     # ---------------- whole utterances ----------------
     def forward(self, samples: torch.Tensor, num_samples: torch.Tensor | None = None,

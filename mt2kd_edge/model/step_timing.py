@@ -22,7 +22,6 @@ def eager_step_seconds(checkpoint: str, audio: np.ndarray, threads: int) -> list
     with torch.inference_mode():
         for k in range(samples.shape[1] // chunk):
             t0 = time.perf_counter()
-            out = model.step(samples[:, k * chunk:(k + 1) * chunk], *states)
+            _, states = model.step(samples[:, k * chunk:(k + 1) * chunk], states)
             steps.append(time.perf_counter() - t0)
-            states = list(out[3:])
     return steps

@@ -62,11 +62,10 @@ def run_check(model, audio: np.ndarray) -> CheckReport:
         while chunker.is_ready():
             chunk = torch.from_numpy(chunker.pop_chunk())[None]
             t0 = time.perf_counter()
-            out = model.step(chunk, *states)
+            (c, t, embedding), states = model.step(chunk, states)
             step_ms.append(1000 * (time.perf_counter() - t0))
-            ctc.append(out[0])
-            tags.append(out[1])
-            embedding, states = out[2], list(out[3:])
+            ctc.append(c)
+            tags.append(t)
 
     with torch.inference_mode():
         for start in range(0, len(audio), MIC_PIECE_SAMPLES):

@@ -1,5 +1,10 @@
-"""int8 against fp32 on the same audio: what quantization costs, in task terms (``students --precision int8``
-and the export tests compare the two forms with it)."""
+"""int8 against fp32 on the same audio: what quantization costs, in task terms (``students --compare fp32``
+and the export tests compare the two forms with it).
+
+Each side is one dict per clip, either what the runtime gave (``students``: ``tokens``, the greedy CTC ids of
+the C++ decoder; ``tag_scores``, the clip's per-class scores; ``speaker_embedding``) or a stepped stream's
+outputs (``mt2kd_edge.stepping.stream``: ``ctc_log_probs`` and ``tag_probs`` per frame, decoded here by the
+same C++ decoder)."""
 
 from __future__ import annotations
 
@@ -10,12 +15,15 @@ import numpy as np
 from .metrics import cosine
 
 
-def ctc_greedy(log_probs: np.ndarray, blank: int = 0) -> list[int]:
-    """(T, V) -> token ids: best path, repeats merged, blanks dropped."""
-    best = log_probs.argmax(-1)
-    keep = np.ones_like(best, dtype=bool)
-    keep[1:] = best[1:] != best[:-1]
-    return [int(t) for t in best[keep] if t != blank]
+def greedy_tokens(log_probs: np.ndarray) -> list[int]:
+    """(T, V) -> token ids by the runtime's own CTC decoder, greedy (beam 1; blank = 0)."""
+    from mt2kd_edge import _core
+
+    config = _core.DecodingConfig()
+    config.beam_size = 1
+    decoder = _core.CtcDecoder(config)
+    decoder.accept(np.ascontiguousarray(log_probs, dtype=np.float32))
+    return [t.id for t in decoder.final()]
 
 
 def edit_distance(a: list, b: list) -> int:
@@ -34,21 +42,30 @@ class PrecisionReport:
     top_tag_agreement: float  # clip-level top tag (mean frame probability) equal
     min_embedding_cosine: float
     mean_embedding_cosine: float
-    max_abs_tag_prob_diff: float
+    max_abs_tag_prob_diff: float  # per frame for stepped outputs; of the clip scores for the runtime's
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+def _tokens(out: dict) -> list[int]:
+    return out["tokens"] if "tokens" in out else greedy_tokens(out["ctc_log_probs"])
+
+
+def _clip_tags(out: dict) -> np.ndarray:
+    return out["tag_scores"] if "tag_scores" in out else out["tag_probs"].mean(0)
 
 
 def compare(fp32_outputs: list[dict[str, np.ndarray]], int8_outputs: list[dict[str, np.ndarray]]) -> PrecisionReport:
     errors = ref_tokens = agree = 0
     cosines, tag_diff = [], 0.0
     for ref, q in zip(fp32_outputs, int8_outputs, strict=True):
-        r_tok, q_tok = ctc_greedy(ref["ctc_log_probs"]), ctc_greedy(q["ctc_log_probs"])
+        r_tok, q_tok = _tokens(ref), _tokens(q)
         errors += edit_distance(r_tok, q_tok)
         ref_tokens += len(r_tok)
-        agree += int(ref["tag_probs"].mean(0).argmax() == q["tag_probs"].mean(0).argmax())
+        agree += int(_clip_tags(ref).argmax() == _clip_tags(q).argmax())
         cosines.append(cosine(ref["speaker_embedding"], q["speaker_embedding"]))
-        tag_diff = max(tag_diff, float(np.abs(ref["tag_probs"] - q["tag_probs"]).max()))
+        key = "tag_probs" if "tag_probs" in ref and "tag_probs" in q else "tag_scores"
+        tag_diff = max(tag_diff, float(np.abs(ref[key] - q[key]).max()))
     n = len(fp32_outputs)
     return PrecisionReport(n, errors / max(ref_tokens, 1), agree / n, min(cosines), float(np.mean(cosines)), tag_diff)

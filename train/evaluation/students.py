@@ -1,12 +1,20 @@
-"""Evaluate a student in streaming mode, chunk by chunk with state, exactly as the runtime runs it:
-WER on held-out sentences, macro mAP on held-out event clips, EER on held-out speaker trials.
+"""Evaluate a student through the runtime, exactly as users get its results: WER on held-out sentences,
+macro mAP on held-out event clips, EER on held-out speaker trials.
 
     python -m train.evaluation.students --checkpoint exp/stage2/best.pt --corpus data/corpus-default
     python -m train.evaluation.students --model models/mine --precision int8 --compare fp32 --corpus ...
 
-A checkpoint is stepped in torch; an exported model directory through ONNX Runtime or ExecuTorch
-(the same step graph the C++ core runs). `--compare fp32` adds the int8-against-fp32 report
-(greedy token error, top-tag agreement, embedding cosine) next to both precisions' scores.
+Every path scores through the C++ Engine (mt2kd_edge.engine), streaming each clip chunk by chunk:
+- WER: each utterance goes through ``Engine.events`` with endpointing as shipped; the hypothesis is the text
+  of its final events in order, what ``mt2kd-edge run`` prints. ``--decoding greedy`` (the default: beam 1,
+  no LM, as ``run --beam-size 1 --no-lm``; issue 14's WER goals are defined on it) or ``model`` (model.json's
+  beam and LM, as a plain ``run``).
+- mAP: a clip's score per class is the runtime's tag aggregator over the whole clip (its mean frame probability).
+- EER: an utterance's embedding is the whole recording's, as ``Engine.embed`` (and enrolment) takes it.
+An exported directory loads as ``Engine.from_dir`` loads it (ONNX Runtime or ExecuTorch). A checkpoint's step
+graph is exported to ONNX fp32 in memory (``--stepper torch``: stepped in torch eager) and runs under the same
+Engine as a Python backend, decoded greedy by the runtime's decoder. ``--compare fp32`` adds the int8-against-fp32
+report (the runtime's greedy tokens, top clip tag, embedding cosine) next to both precisions' scores.
 """
 
 from __future__ import annotations
@@ -15,17 +23,37 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from mt2kd_edge.engine import Engine, engine_config
 from mt2kd_edge.fileio import atomic_write
 from mt2kd_edge.model_layout import model_file
 
 from train.data.layout import TRIALS, manifest_path
 
 from . import metrics
+
+# The Engine options of each --decoding, as `mt2kd-edge run` takes them: greedy is `run --beam-size 1 --no-lm`;
+# model is a plain `run` (model.json's beam size and LM, if it names them).
+DECODINGS: dict[str, dict[str, Any]] = {"greedy": {"beam_size": 1, "lm": None}, "model": {}}
+WHOLE_CLIP_MS = 3_600_000  # the clip engine's tag window: longer than any clip, so its score is the clip's mean
+
+
+@dataclass
+class Runtime:
+    """One loaded model under two engines that share it."""
+    asr: Engine  # as users run it: endpointing, the decoding asked for
+    clips: Engine  # greedy, no LM, one tag window over the whole clip with every class: clip scores, embeddings
+    what: str  # the model file (or checkpoint) the report names
+
+    @classmethod
+    def around(cls, asr: Engine, what: str) -> "Runtime":
+        clips = asr.with_options(beam_size=1, lm=None, window_ms=WHOLE_CLIP_MS, top_k=len(asr.labels))
+        return cls(asr, clips, what)
 
 
 def _cuts(path: Path, limit: int | None) -> list:
@@ -36,43 +64,54 @@ def _cuts(path: Path, limit: int | None) -> list:
     return list(CutSet.from_file(path))[:limit]
 
 
-def _decode(log_probs: np.ndarray, tokens: list[str]) -> str:
-    """Greedy CTC, detokenised by the same C++ function the runtime uses."""
-    from .quantization import ctc_greedy
-    from mt2kd_edge._core import detokenize
-
-    return detokenize([tokens[i] for i in ctc_greedy(log_probs)])
-
-
-def _outputs(runner, cut) -> dict[str, np.ndarray]:
-    """Streaming outputs over the cut's real frames (the padded tail of the last chunk is dropped)."""
-    from export.runners import stream
-
+def _audio(cut) -> tuple[np.ndarray, int]:
     audio = cut.load_audio()[0].astype(np.float32)
-    out = stream(runner, audio)
-    frames = -(-len(audio) // (runner.spec.chunk_samples // runner.spec.frames_per_chunk))
-    return {"ctc_log_probs": out["ctc_log_probs"][:frames], "tag_probs": out["tag_probs"][:frames],
-            "speaker_embedding": out["speaker_embedding"]}
+    if len(audio) * 1000 > WHOLE_CLIP_MS * cut.sampling_rate:
+        raise ValueError(f"{cut.id}: {len(audio) / cut.sampling_rate:.0f} s is longer than the clip window "
+                         f"({WHOLE_CLIP_MS // 1000} s)")
+    return audio, cut.sampling_rate
 
 
-def evaluate(runner, tokens: list[str] | None, labels: list[str] | None, corpus: Path, limit: int | None = None,
-             keep_outputs: bool = False, tasks: tuple[str, ...] = ("asr", "at", "sv")) -> dict[str, Any]:
+def hypothesis(engine: Engine, audio: np.ndarray, rate: int) -> str:
+    """What ``mt2kd-edge run`` prints for the clip: the text of its final events, in order."""
+    return " ".join(event.text for event in engine.events([audio], sample_rate=rate) if event.type == "final")
+
+
+def clip_outputs(engine: Engine, audio: np.ndarray, rate: int) -> dict[str, Any]:
+    """The whole clip through ``engine`` (the Runtime's clip engine) with no endpoint resets, as Engine.embed
+    runs it: the decoder's greedy token ids, every class's score, the embedding of the whole recording."""
+    stream = engine.create_stream()
+    stream.accept_waveform(rate, audio)
+    stream.input_finished()
+    engine.decode_all(stream)
+    scores = np.zeros(len(engine.labels), dtype=np.float32)
+    for tag in stream.top_tags():
+        scores[tag.index] = tag.score
+    return {"tokens": [t.id for t in stream.transcript().tokens], "tag_scores": scores,
+            "speaker_embedding": stream.speaker_embedding()}
+
+
+def evaluate(runtime: Runtime, corpus: Path, limit: int | None = None, keep_outputs: bool = False,
+             tasks: tuple[str, ...] = ("asr", "at", "sv")) -> dict[str, Any]:
     """Score the given tasks (a single-task student has only its own head trained)."""
     result: dict[str, Any] = {}
     kept: list[dict] = []
     speech = _cuts(manifest_path(corpus, "speech", "test"), limit) if {"asr", "sv"} & set(tasks) else []
-    refs, hyps, embeddings = [], [], {}
+    ids, refs, hyps, embeddings = [], [], [], {}
     for cut in speech:
-        out = _outputs(runner, cut)
+        audio, rate = _audio(cut)
         if "asr" in tasks:
+            ids.append(cut.id)
             refs.append(cut.supervisions[0].text)
-            hyps.append(_decode(out["ctc_log_probs"], tokens))
-        embeddings[cut.id] = out["speaker_embedding"]
-        if keep_outputs:
-            kept.append(out)
+            hyps.append(hypothesis(runtime.asr, audio, rate))
+        if "sv" in tasks or keep_outputs:
+            out = clip_outputs(runtime.clips, audio, rate)
+            embeddings[cut.id] = out["speaker_embedding"]
+            if keep_outputs:
+                kept.append(out)
     if "asr" in tasks:
         result["wer"] = metrics.word_error_rate(refs, hyps)
-        result["examples"] = [{"ref": r, "hyp": h} for r, h in list(zip(refs, hyps))[:5]]
+        result["examples"] = [{"id": i, "ref": r, "hyp": h} for i, r, h in list(zip(ids, refs, hyps))[:5]]
         result["utterances"] = len(speech)
     trials = ([t for t in metrics.read_trials(corpus / TRIALS) if t[1] in embeddings and t[2] in embeddings]
               if "sv" in tasks else [])
@@ -83,11 +122,12 @@ def evaluate(runner, tokens: list[str] | None, labels: list[str] | None, corpus:
         result["_trial_scores"] = (trial_labels, trial_scores)  # for DET curves; not part of the JSON
     if "at" in tasks:
         events = _cuts(manifest_path(corpus, "events", "test"), limit)
+        labels = runtime.clips.labels
         index = {name: i for i, name in enumerate(labels)}
         truth, scores = np.zeros((len(events), len(labels))), np.zeros((len(events), len(labels)))
         for k, cut in enumerate(events):
-            out = _outputs(runner, cut)
-            scores[k] = out["tag_probs"].mean(0)
+            out = clip_outputs(runtime.clips, *_audio(cut))
+            scores[k] = out["tag_scores"]
             for label in (cut.supervisions[0].custom or {}).get("labels", []):
                 truth[k, index[label]] = 1.0
             if keep_outputs:
@@ -99,28 +139,31 @@ def evaluate(runner, tokens: list[str] | None, labels: list[str] | None, corpus:
     return result
 
 
-def _onnx_step_graph(model, payload: dict):
-    """The checkpoint's step graph exported to ONNX fp32: the same graph the runtime steps, and about 2.6x
-    faster per chunk than torch eager (reports/bench_default.md: 3.73 vs 9.75 ms on one core)."""
+def _checkpoint_backend(model, payload: dict, where: str, stepper: str):
+    """The checkpoint's step as an Engine backend: its step graph exported to ONNX fp32 (the graph the
+    runtime steps, and about 2.6x faster per chunk than torch eager: reports/bench_default.md, 3.73 vs 9.75 ms
+    on one core), or torch eager."""
     import tempfile
 
     import torch
 
-    from export.metadata import Vocabulary, build_metadata
+    from export.metadata import Vocabulary, build_metadata, to_json
     from export.onnx_native import export_fp32
-    from export.runners import OnnxRunner
+    from export.runners import TorchStep
+    from mt2kd_edge import _core
+    from mt2kd_edge.backends import onnx_backend
 
+    meta = build_metadata(model, Vocabulary.from_checkpoint(payload, model), backend=stepper, precision="fp32")
+    if stepper == "torch":
+        return _core.create_python_backend(to_json(meta), where, TorchStep(model), 0, "torch")
     with tempfile.TemporaryDirectory(prefix="mt2kd-eval-") as folder, torch.no_grad():
         path = Path(folder) / model_file("onnx", "fp32")
-        export_fp32(model, path, build_metadata(model, Vocabulary.from_checkpoint(payload, model),
-                                                backend="onnx", precision="fp32"))
-        return OnnxRunner(path)  # the session holds the graph in memory; the file can go
+        export_fp32(model, path, meta)
+        return onnx_backend(path)  # the session holds the graph in memory; the file can go
 
 
-def _runner_for(args: argparse.Namespace, precision: str):
-    from export.runners import ExecuTorchRunner, OnnxRunner, TorchRunner
+def _runtime_for(args: argparse.Namespace, precision: str) -> Runtime:
     from mt2kd_edge.backends import find_model_file
-    from mt2kd_edge.model_files import read_model_metadata
 
     if args.checkpoint:
         import torch
@@ -130,6 +173,9 @@ def _runner_for(args: argparse.Namespace, precision: str):
 
         torch.set_num_threads(1)  # one small step at a time: more threads only add contention
 
+        if args.decoding != "greedy":
+            raise ValueError("a checkpoint is decoded greedy (--decoding model reads the beam and LM from an "
+                             "exported directory's model.json: pass --model)")
         model, _ = load_checkpoint(args.checkpoint)
         payload = read_checkpoint(args.checkpoint)
         if payload["extra"].get("config", {}).get("stage") == "stage1":
@@ -138,14 +184,10 @@ def _runner_for(args: argparse.Namespace, precision: str):
             if task in args.tasks and not payload.get(key):
                 raise ValueError(f"{args.checkpoint}: carries no {what}, so it cannot be scored on {task} "
                                  f"(a single-task student? pass --tasks)")
-        labels = [n for _, n in payload["labels"]] if payload.get("labels") else None
-        if args.stepper == "torch":
-            return TorchRunner(model), payload.get("tokens"), labels, str(args.checkpoint)
-        return _onnx_step_graph(model, payload), payload.get("tokens"), labels, str(args.checkpoint)
-    path = find_model_file(Path(args.model), args.backend, precision)
-    meta = read_model_metadata(path)
-    runner = OnnxRunner(path) if args.backend == "onnx" else ExecuTorchRunner(path)
-    return runner, meta["tokens"], [lab["name"] for lab in meta["labels"]], str(path)
+        backend = _checkpoint_backend(model, payload, str(args.checkpoint), args.stepper)
+        return Runtime.around(Engine(backend, engine_config(**DECODINGS["greedy"])), str(args.checkpoint))
+    engine = Engine.from_dir(args.model, backend=args.backend, precision=precision, **DECODINGS[args.decoding])
+    return Runtime.around(engine, str(find_model_file(Path(args.model), args.backend, precision)))
 
 
 def _task_list(value: str) -> tuple[str, ...]:
@@ -165,6 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--backend", choices=("onnx", "executorch"), default="onnx")
     p.add_argument("--stepper", choices=("onnx", "torch"), default="onnx",
                    help="how a --checkpoint is stepped: its step graph in ONNX Runtime (default, fast) or torch eager")
+    p.add_argument("--decoding", choices=tuple(DECODINGS), default="greedy",
+                   help="greedy (default): beam 1, no LM, as `mt2kd-edge run --beam-size 1 --no-lm`; model: the "
+                        "model directory's own beam and LM (model.json), as a plain `mt2kd-edge run`")
     p.add_argument("--precision", choices=("fp32", "int8"), default="fp32")
     p.add_argument("--compare", choices=("fp32",), help="also run fp32 and report int8 against it")
     p.add_argument("--corpus", type=Path, required=True)
@@ -176,17 +221,17 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     try:
         t0 = time.perf_counter()
-        runner, tokens, labels, what = _runner_for(args, args.precision)
-        report: dict[str, Any] = {"model": what, "corpus": str(args.corpus), "streaming": True,
+        runtime = _runtime_for(args, args.precision)
+        report: dict[str, Any] = {"model": runtime.what, "corpus": str(args.corpus), "streaming": True,
+                                  "decoding": {"mode": args.decoding, **runtime.asr.decoding},
                                   "command": " ".join(["python -m train.evaluation.students", *(argv or sys.argv[1:])])}
-        scores = evaluate(runner, tokens, labels, args.corpus, args.limit, keep_outputs=bool(args.compare),
-                          tasks=args.tasks)
+        scores = evaluate(runtime, args.corpus, args.limit, keep_outputs=bool(args.compare), tasks=args.tasks)
         if args.compare:
             from .quantization import compare
 
-            ref_runner, _, _, ref_what = _runner_for(args, args.compare)
-            ref = evaluate(ref_runner, tokens, labels, args.corpus, args.limit, keep_outputs=True, tasks=args.tasks)
-            report["reference"] = {"model": ref_what, **{k: v for k, v in ref.items() if not k.startswith("_")}}
+            ref_runtime = _runtime_for(args, args.compare)
+            ref = evaluate(ref_runtime, args.corpus, args.limit, keep_outputs=True, tasks=args.tasks)
+            report["reference"] = {"model": ref_runtime.what, **{k: v for k, v in ref.items() if not k.startswith("_")}}
             report["int8_vs_fp32"] = compare(ref.pop("_outputs"), scores["_outputs"]).as_dict()
         scores.pop("_outputs", None)
         trial_labels, trial_scores = scores.pop("_trial_scores", (None, None))
