@@ -40,16 +40,22 @@ def export_fp32(model: MT2KDModel, path: Path, metadata: dict) -> None:
         write_onnx(onnx.load(str(raw)), path, metadata)
 
 
-def quantize_int8(fp32_path: Path, path: Path, metadata: dict) -> None:
-    """Dynamic int8: weights QUInt8 with reduce_range. Plain QInt8 weights lost 8% top-1 token
-    agreement on AVX2 CPUs without VNNI (measured when this exporter was written: int8 kernels without VNNI
-    saturate the u8 x s8 products); QUInt8 + reduce_range kept 100%."""
+def dynamic_int8(fp32_path: Path, keep_float: list[str] | None = None) -> onnx.ModelProto:
+    """The ONNX file's MatMul/Gemm weights dynamically quantized, QUInt8 with reduce_range (every int8 ONNX
+    this project writes). Plain QInt8 weights lost 8% top-1 token agreement on AVX2 CPUs without VNNI
+    (measured when this exporter was written: int8 kernels without VNNI saturate the u8 x s8 products);
+    QUInt8 + reduce_range kept 100%. ``keep_float``: node names left in float."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    proto = onnx.load(str(fp32_path))
-    keep_float = [n.name for n in proto.graph.node if any(s in n.name for s in FLOAT_ONLY_SCOPES)]
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "int8.onnx"
         quantize_dynamic(str(fp32_path), str(raw), weight_type=QuantType.QUInt8, reduce_range=True,
-                         op_types_to_quantize=["MatMul", "Gemm"], nodes_to_exclude=keep_float)
-        write_onnx(onnx.load(str(raw)), path, metadata)
+                         op_types_to_quantize=["MatMul", "Gemm"], nodes_to_exclude=keep_float or [])
+        return onnx.load(str(raw))
+
+
+def quantize_int8(fp32_path: Path, path: Path, metadata: dict) -> None:
+    """The streaming model in dynamic int8 (``dynamic_int8``), its front-end kept float."""
+    proto = onnx.load(str(fp32_path))
+    keep_float = [n.name for n in proto.graph.node if any(s in n.name for s in FLOAT_ONLY_SCOPES)]
+    write_onnx(dynamic_int8(fp32_path, keep_float), path, metadata)

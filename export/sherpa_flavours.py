@@ -27,7 +27,7 @@ from mt2kd_edge.fileio import atomic_write
 from mt2kd_edge.model import MT2KDModel
 from mt2kd_edge.spec import SAMPLE_RATE
 
-from .onnx_native import OPSET
+from .onnx_native import OPSET, dynamic_int8
 
 EMBED_STATES_SHAPE = (128, 3, 19)  # fixed by sherpa-onnx for zipformer2 (per stream)
 EMBED_STATES_SIZE = 128 * 3 * 19
@@ -205,16 +205,10 @@ def export_streaming_ctc(model: MT2KDModel, path: Path) -> None:
 
 
 def quantize_streaming_ctc(fp32_path: Path, path: Path) -> None:
-    """The streaming CTC flavour with dynamic int8 weights, as onnx_native.quantize_int8 makes ours (QUInt8,
-    reduce_range: see there why), every MatMul quantized (the flavour takes fbank features, so it has no
-    DFT front-end to keep float). sherpa-onnx reads its metadata, which is copied over unchanged."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    with tempfile.TemporaryDirectory() as tmp:
-        raw = Path(tmp) / "int8.onnx"
-        quantize_dynamic(str(fp32_path), str(raw), weight_type=QuantType.QUInt8, reduce_range=True,
-                         op_types_to_quantize=["MatMul", "Gemm"])
-        proto = onnx.load(str(raw))
+    """The streaming CTC flavour in dynamic int8 as ours is (onnx_native.dynamic_int8), every MatMul
+    quantized (the flavour takes fbank features, so it has no DFT front-end to keep float). sherpa-onnx
+    reads its metadata, which is copied over unchanged."""
+    proto = dynamic_int8(fp32_path)
     source = onnx.load(str(fp32_path), load_external_data=False)
     del proto.metadata_props[:]
     proto.metadata_props.extend(source.metadata_props)

@@ -116,10 +116,13 @@ def worker_sherpa(model_dir: str, seconds: float, threads: int, precision: str =
     return _summary(steps[1:], seconds)
 
 
+def pinned(cmd: list[str], cores: int) -> list[str]:
+    """``cmd`` pinned to the first ``cores`` cores with taskset, where the machine has it."""
+    return ["taskset", "-c", ",".join(str(c) for c in range(cores)), *cmd] if shutil.which("taskset") else cmd
+
+
 def _child(args: list[str], cores: int) -> dict:
-    cmd = [sys.executable, "-m", "mt2kd_edge.bench", *args]
-    if shutil.which("taskset"):
-        cmd = ["taskset", "-c", ",".join(str(c) for c in range(cores)), *cmd]
+    cmd = pinned([sys.executable, "-m", "mt2kd_edge.bench", *args], cores)
     env = {**os.environ, "OMP_NUM_THREADS": str(cores)}
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800)
     if out.returncode != 0:

@@ -10,7 +10,6 @@ defaults (as `run` does) through the ExecuTorch int8 program, and report their p
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,10 +21,6 @@ PIECE_MS = 100  # `run --piece-ms`'s default: what a microphone hands over
 DEFAULT_CPP_APP = Path("build/cpp/mt2kd_transcribe")  # where `make cpp-test` builds it
 CPP_INCLUDES = "the C++ core + ExecuTorch runtime + XNNPACK, int8 program, decoder (+ LM), the WAV file"
 PYTHON_INCLUDES = "python + numpy + soundfile + mt2kd_edge + ExecuTorch runtime, int8 program, decoder (+ LM), the file"
-
-
-def _pinned(cmd: list[str]) -> list[str]:
-    return ["taskset", "-c", "0", *cmd] if shutil.which("taskset") else cmd
 
 
 def app_flags(model_dir: Path) -> list[str]:
@@ -50,7 +45,9 @@ def cpp_app_peak(model_dir: Path, app: Path) -> dict:
         return {"skipped": f"{app}: not built (make cpp-test builds it)"}
     if not (clip.is_file() and pte.is_file()):
         return {"skipped": f"{model_dir}: needs {layout.DEMO}/{layout.DEMO_CLIP} and {pte.name}"}
-    cmd = _pinned([str(app), str(pte), str(clip), "--piece-ms", str(PIECE_MS), "--peak-rss", *app_flags(model_dir)])
+    from .bench import pinned
+
+    cmd = pinned([str(app), str(pte), str(clip), "--piece-ms", str(PIECE_MS), "--peak-rss", *app_flags(model_dir)], 1)
     out = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=600)
     err = out.stderr.strip()
     if out.returncode != 0:
