@@ -21,7 +21,10 @@ step() { echo; echo "== [$(date +%H:%M:%S)] $*"; }
 
 step "1/7 corpus: $CORPUS (skips what is already rendered)"
 # SPEECH_LIMIT=N renders only N utterances beyond the auditions (held-out sets first): less time, less speech
-nice -n 10 "$PY" -m train.data --preset session --out "$CORPUS" ${SPEECH_LIMIT:+--speech-limit "$SPEECH_LIMIT"}
+corpus() { nice -n 10 "$PY" -m train.data --preset session --out "$CORPUS" ${SPEECH_LIMIT:+--speech-limit "$SPEECH_LIMIT"}; }
+# Once in three sessions the build segfaulted at interpreter exit after "built preset": a second run skips
+# everything rendered and ends cleanly; a real failure fails twice and stops the recipe.
+corpus || { echo "corpus step failed (exit $?); running it once more"; corpus; }
 
 if [ "$INIT" = "$RECOVERED" ] && [ ! -f "$RECOVERED" ]; then
   "$PY" -m train.recover models/default --out "$RECOVERED"

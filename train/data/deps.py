@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 # Debian packages installed with apt-get: the synthesisers, sox, fluidsynth and the fortune texts.
@@ -141,16 +142,20 @@ def ensure_pip_packages(packages: tuple[tuple[str, str], ...] = PIP_PACKAGES) ->
 
 
 def ensure_deb_data(package: str, cache_dir: Path) -> Path:
-    """The sound files of one Debian data package, unpacked under ``cache_dir/<package>/``.
+    """The sound files of one Debian data package, unpacked under ``cache_dir/<package>/`` (``unpack_deb``)."""
+    return unpack_deb(package, cache_dir / package, cache_dir / "debs", _SOUND_GLOBS)
 
-    Downloads the .deb with `apt-get download` (no install, no root needed for this step) and
-    extracts only sound files from it. A marker file makes the step skip once it has finished.
+
+def unpack_deb(package: str, root: Path, debs: Path, members: Sequence[str]) -> Path:
+    """The members of one Debian package that match the ``members`` globs, unpacked into ``root``.
+
+    Downloads the .deb into ``debs`` with `apt-get download` (no install, no root needed; an `apt-get update`
+    first only if that fails and we are root), then streams dpkg-deb's data archive through tar, keeping only
+    the wanted members (a tenth of the bytes for sound files). It unpacks beside ``root`` and renames, and a
+    marker (``.extracted``, naming the .deb) makes the step skip once it has finished. The .deb is deleted.
     """
-    root = cache_dir / package
-    done = root / ".extracted"
-    if done.exists():
+    if (root / ".extracted").exists():
         return root
-    debs = cache_dir / "debs"
     debs.mkdir(parents=True, exist_ok=True)
     found = sorted(debs.glob(f"{package}_*.deb"))
     if not found:
@@ -162,16 +167,15 @@ def ensure_deb_data(package: str, cache_dir: Path) -> Path:
             _run(["apt-get", "update", "-qq"])  # the package lists may be missing on a fresh machine
             _run(["apt-get", "download", "-q", package], cwd=debs)
         found = sorted(debs.glob(f"{package}_*.deb"))
-    tmp = cache_dir / f".{package}.partial"
+    tmp = root.with_name(f".{package}.partial")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    # dpkg-deb streams the data archive; tar keeps only the sound files (a tenth of the bytes).
     tar = subprocess.run(f"dpkg-deb --fsys-tarfile '{found[-1]}' | tar -x -C '{tmp}' --wildcards "
-                         + " ".join(f"'{g}'" for g in _SOUND_GLOBS), shell=True, capture_output=True, text=True)
+                         + " ".join(f"'{g}'" for g in members), shell=True, capture_output=True, text=True)
     if tar.returncode not in (0, 2):  # tar says 2 when a wildcard matched nothing; that is fine
         raise RuntimeError(f"unpacking {found[-1]} failed: {tar.stderr[-2000:]}")
     shutil.rmtree(root, ignore_errors=True)
     tmp.rename(root)
-    done.touch()
-    found[-1].unlink()  # the sounds are what is kept; the .deb is ten times their size
+    (root / ".extracted").write_text(found[-1].name + "\n")
+    found[-1].unlink()  # what is kept is unpacked; the .deb is ten times its size
     return root

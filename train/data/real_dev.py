@@ -39,8 +39,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
-import subprocess
 import sys
 import unicodedata
 from fractions import Fraction
@@ -51,7 +49,7 @@ import numpy as np
 from mt2kd_edge.fileio import atomic_write
 from mt2kd_edge.spec import SAMPLE_RATE
 
-from .deps import _run  # apt-get with the builder's one-line errors
+from .deps import unpack_deb
 from .layout import manifest_path
 from .manifests import save_manifest
 from .text import number_to_words
@@ -287,40 +285,13 @@ def package_root(package: str, cache_dir: Path) -> Path:
 def ensure_package(package: str, cache_dir: Path) -> Path:
     """The members of one Debian package this module reads, unpacked under ``cache_dir/realdev/<package>``.
 
-    As ``deps.ensure_deb_data``: `apt-get download` (an `apt-get update` first only if that fails and we
-    are root), then dpkg-deb | tar keeping only the needed members; a marker makes it skip next time.
-    A separate folder from the event builder's ``cache_dir/<package>``, which keeps sound files only.
+    Through ``deps.unpack_deb``, as the event builder's packages are; a separate folder from the event
+    builder's ``cache_dir/<package>``, which keeps sound files only.
     """
     if any(package.startswith(p) for p in FORBIDDEN_PACKAGES):
         raise ValueError(f"{package} is reserved for an independent check and is never used here")
-    root = package_root(package, cache_dir)
-    if (root / ".extracted").exists():
-        return root
-    debs = Path(cache_dir) / "realdev" / "debs"
-    debs.mkdir(parents=True, exist_ok=True)
-    found = sorted(debs.glob(f"{package}_*.deb"))
-    if not found:
-        try:
-            _run(["apt-get", "download", "-q", package], cwd=debs)
-        except RuntimeError:
-            if os.geteuid() != 0:
-                raise
-            _run(["apt-get", "update", "-qq"])
-            _run(["apt-get", "download", "-q", package], cwd=debs)
-        found = sorted(debs.glob(f"{package}_*.deb"))
-    tmp = root.with_name(f".{package}.partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
     members = (*_MEMBERS[package], f"*/doc/{package}/copyright")
-    tar = subprocess.run(f"dpkg-deb --fsys-tarfile '{found[-1]}' | tar -x -C '{tmp}' --wildcards "
-                         + " ".join(f"'{g}'" for g in members), shell=True, capture_output=True, text=True)
-    if tar.returncode not in (0, 2):  # 2: a wildcard matched nothing
-        raise RuntimeError(f"unpacking {found[-1]} failed: {tar.stderr[-2000:]}")
-    shutil.rmtree(root, ignore_errors=True)
-    tmp.rename(root)
-    (root / ".extracted").write_text(found[-1].name + "\n")
-    found[-1].unlink()
-    return root
+    return unpack_deb(package, package_root(package, cache_dir), Path(cache_dir) / "realdev" / "debs", members)
 
 
 # ------------------------------------------------------------------ the items of each source
