@@ -312,6 +312,7 @@ class EndpointConfig:
     no_speech_timeout_ms: int
     max_utterance_ms: int
     speech_threshold: float
+    tagger_vote_with_text: bool
     def __init__(self) -> None: ...
 
 class EngineConfig:

@@ -44,7 +44,8 @@ void BindEngine(py::module_ &m) {
       .def_readwrite("min_speech_ms", &EndpointConfig::min_speech_ms)
       .def_readwrite("no_speech_timeout_ms", &EndpointConfig::no_speech_timeout_ms)
       .def_readwrite("max_utterance_ms", &EndpointConfig::max_utterance_ms)
-      .def_readwrite("speech_threshold", &EndpointConfig::speech_threshold);
+      .def_readwrite("speech_threshold", &EndpointConfig::speech_threshold)
+      .def_readwrite("tagger_vote_with_text", &EndpointConfig::tagger_vote_with_text);
   m.attr("MIN_SAMPLE_RATE") = kMinSampleRate;
   m.attr("MAX_SAMPLE_RATE") = kMaxSampleRate;
   m.attr("MAX_BEAM_SIZE") = kMaxBeamSize;

@@ -30,7 +30,8 @@ void Endpointer::AcceptFrames(const float *log_probs, int vocab, const float *ta
     const bool blank = std::max_element(row, row + vocab) == row;
     const bool quiet =
         speech_label_ < 0 || tag_probs[static_cast<size_t>(t) * classes + speech_label_] < config_.speech_threshold;
-    trailing_silence_frames_ = (blank && quiet) ? trailing_silence_frames_ + 1 : 0;
+    trailing_blank_frames_ = blank ? trailing_blank_frames_ + 1 : 0;
+    trailing_quiet_frames_ = (blank && quiet) ? trailing_quiet_frames_ + 1 : 0;
     if (speech_label_ >= 0 && !quiet) ++speech_frames_;
   }
 }
@@ -38,7 +39,8 @@ void Endpointer::AcceptFrames(const float *log_probs, int vocab, const float *ta
 bool Endpointer::Decide(bool has_text, int64_t segment_frames) {
   if (!config_.enabled) return endpoint_;  // stays false: only Reset() touches it then
   const bool utterance = has_text || speech_frames_ * frame_shift_ms_ >= config_.min_speech_ms;
-  const int64_t silence_ms = trailing_silence_frames_ * frame_shift_ms_;
+  const bool blank_alone = has_text && !config_.tagger_vote_with_text;
+  const int64_t silence_ms = (blank_alone ? trailing_blank_frames_ : trailing_quiet_frames_) * frame_shift_ms_;
   endpoint_ = (utterance && silence_ms >= config_.trailing_silence_ms) ||
               (!utterance && silence_ms >= config_.no_speech_timeout_ms) ||
               segment_frames * frame_shift_ms_ >= config_.max_utterance_ms;
@@ -46,7 +48,7 @@ bool Endpointer::Decide(bool has_text, int64_t segment_frames) {
 }
 
 void Endpointer::Reset() {
-  trailing_silence_frames_ = 0;
+  trailing_blank_frames_ = trailing_quiet_frames_ = 0;
   speech_frames_ = 0;
   endpoint_ = false;
 }

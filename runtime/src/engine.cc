@@ -21,7 +21,7 @@ std::string EngineConfig::ToString() const {
      << "), endpoint=(enabled=" << on(endpoint.enabled) << ", trailing_silence_ms=" << endpoint.trailing_silence_ms
      << ", no_speech_timeout_ms=" << endpoint.no_speech_timeout_ms << ", min_speech_ms=" << endpoint.min_speech_ms
      << ", max_utterance_ms=" << endpoint.max_utterance_ms << ", speech_threshold=" << endpoint.speech_threshold
-     << "), resample=" << on(resample) << ")";
+     << ", tagger_vote_with_text=" << on(endpoint.tagger_vote_with_text) << "), resample=" << on(resample) << ")";
   return os.str();
 }
 

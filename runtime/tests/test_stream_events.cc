@@ -153,8 +153,18 @@ int TestEndpointerRule() {
   CHECK(text.Decide(true, 4) && text.IsEndpoint());  // 160 ms ends an utterance with text
   text.Reset();
   CHECK(!text.IsEndpoint() && text.SpeechFrames() == 0);
-  frames(text, 4, true, 0.9f);  // blank but the tagger hears speech: not silence
-  CHECK(!text.Decide(true, 4) && text.SpeechFrames() == 4);
+  frames(text, 4, true, 0.9f);  // blank while the tagger hears speech: with words, blank alone ends it
+  CHECK(text.Decide(true, 4) && text.SpeechFrames() == 4);
+  text.Reset();
+  frames(text, 4, true, 0.9f);  // ... but without words the tagger's speech keeps the segment open
+  CHECK(!text.Decide(false, 4));
+  c.tagger_vote_with_text = true;  // the old rule: the tagger's vote counts with words too
+  mt2kd::Endpointer voting(c, 40, 0);
+  frames(voting, 4, true, 0.9f);
+  CHECK(!voting.Decide(true, 4));
+  frames(voting, 4, true, 0.0f);
+  CHECK(voting.Decide(true, 8));
+  c.tagger_vote_with_text = false;
   mt2kd::Endpointer quiet(c, 40, 0);
   frames(quiet, 14, true, 0.0f);
   CHECK(!quiet.Decide(false, 14));  // no text, no speech: waits for the no-speech timeout (600 ms)

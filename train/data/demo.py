@@ -15,6 +15,7 @@ import io
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -77,32 +78,18 @@ def build(corpus: Path, out: Path, seed: int = 0, speakers: dict[str, str] | Non
             raise ValueError(f"{corpus}: speaker {speaker} has {len(cuts)} test utterances of <= 5 s; need {need}")
         utterances[name] = [cuts[i] for i in rng.permutation(len(cuts))[:need]]
 
-    # the clip: turns separated by gaps, each utterance at a conversational level
-    pieces, placed_turns, t = [np.zeros(int(0.4 * SAMPLE_RATE), np.float32)], [], 0.4
     used = {name: 0 for name in speakers}
+    turn_cuts = []
     for name in turns:
-        cut = utterances[name][used[name]]
+        turn_cuts.append((name, utterances[name][used[name]]))
         used[name] += 1
-        audio = set_level(_load(cut), -24.0)
-        placed_turns.append({"speaker": name, "start_s": round(t, 3), "end_s": round(t + len(audio) / SAMPLE_RATE, 3),
-                      "text": cut.supervisions[0].text, "cut": cut.id})
-        pieces += [audio, np.zeros(int(GAP_S * SAMPLE_RATE), np.float32)]
-        t += len(audio) / SAMPLE_RATE + GAP_S
-    clip = np.concatenate(pieces)
-    placed = []
+    sounds = []
     for label, turn, offset_s, snr_db in EVENTS:
         clips = [c for c in events if c.supervisions[0].custom["labels"] == [label]]
         if not clips:
             raise ValueError(f"{corpus}: no held-out clip of {label!r}")
-        cut = clips[int(rng.integers(len(clips)))]
-        turn = min(turn, len(placed_turns) - 1)
-        start_s = placed_turns[turn]["end_s" if turn == 0 else "start_s"] + offset_s
-        sound = _load(cut)
-        clip = mix_at_snr(clip, sound, snr_db, offset=int(start_s * SAMPLE_RATE))
-        placed.append({"label": label, "start_s": round(start_s, 3),
-                       "end_s": round(min(start_s + len(sound) / SAMPLE_RATE, len(clip) / SAMPLE_RATE), 3),
-                       "cut": cut.id})
-    clip = clip / max(1.0, float(np.abs(clip).max()) / 0.95)
+        sounds.append((clips[int(rng.integers(len(clips)))], turn, offset_s, snr_db))
+    clip, placed_turns, placed = conversation(turn_cuts, sounds)
 
     enroll = {}
     for name in speakers:
@@ -118,6 +105,35 @@ def build(corpus: Path, out: Path, seed: int = 0, speakers: dict[str, str] | Non
     with atomic_write(out / layout.DEMO_INFO, "w") as f:
         json.dump(info, f, indent=2)
     return info
+
+
+def conversation(turns: list[tuple[str, Any]], sounds: list[tuple[Any, int, float, float]] = ()
+                 ) -> tuple[np.ndarray, list[dict], list[dict]]:
+    """Speech turns separated by GAP_S of silence, each at a conversational level (-24 dBFS), with sound
+    events mixed over them; the demo clip's layout, also used to tune the endpointer on dev speakers.
+
+    ``turns``: (speaker name, speech cut) in order. ``sounds``: (event cut, turn index, offset in s, SNR in dB
+    against speech): the event starts ``offset`` after the end of turn 0 (for turn 0) or the start of that
+    turn. Returns the clip (peak at most 0.95) and the placed turns and events (what demo.json records).
+    """
+    pieces, placed_turns, t = [np.zeros(int(0.4 * SAMPLE_RATE), np.float32)], [], 0.4
+    for name, cut in turns:
+        audio = set_level(_load(cut), -24.0)
+        placed_turns.append({"speaker": name, "start_s": round(t, 3), "end_s": round(t + len(audio) / SAMPLE_RATE, 3),
+                             "text": cut.supervisions[0].text, "cut": cut.id})
+        pieces += [audio, np.zeros(int(GAP_S * SAMPLE_RATE), np.float32)]
+        t += len(audio) / SAMPLE_RATE + GAP_S
+    clip = np.concatenate(pieces)
+    placed = []
+    for cut, turn, offset_s, snr_db in sounds:
+        turn = min(turn, len(placed_turns) - 1)
+        start_s = placed_turns[turn]["end_s" if turn == 0 else "start_s"] + offset_s
+        sound = _load(cut)
+        clip = mix_at_snr(clip, sound, snr_db, offset=int(start_s * SAMPLE_RATE))
+        placed.append({"label": cut.supervisions[0].custom["labels"][0], "start_s": round(start_s, 3),
+                       "end_s": round(min(start_s + len(sound) / SAMPLE_RATE, len(clip) / SAMPLE_RATE), 3),
+                       "cut": cut.id})
+    return clip / max(1.0, float(np.abs(clip).max()) / 0.95), placed_turns, placed
 
 
 def _write_wav(path: Path, audio: np.ndarray) -> None:
