@@ -292,6 +292,7 @@ class DecodingConfig:
     oov_penalty: float
     hotword_boost: float
     max_revised_words: int
+    lm_lookahead: bool
     def __init__(self) -> None: ...
     def validate(self) -> None: ...
 

@@ -28,6 +28,7 @@ void BindEngine(py::module_ &m) {
       .def_readwrite("oov_penalty", &DecodingConfig::oov_penalty)
       .def_readwrite("hotword_boost", &DecodingConfig::hotword_boost)
       .def_readwrite("max_revised_words", &DecodingConfig::max_revised_words)
+      .def_readwrite("lm_lookahead", &DecodingConfig::lm_lookahead)
       .def("validate", &DecodingConfig::Validate);
   py::class_<TaggingConfig>(m, "TaggingConfig")
       .def(py::init<>())

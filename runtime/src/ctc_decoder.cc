@@ -109,8 +109,15 @@ float CtcDecoder::WordScore(const std::string &word, LmState *state) const {
          (known ? 0.0f : config_.oov_penalty);
 }
 
-bool CtcDecoder::KnownPrefix(const std::string &word) const {
-  return word.empty() || lm_->IsPrefix(word) || (hotwords_ && hotwords_->IsPrefix(word));
+float CtcDecoder::PartialScore(const std::string &word) const {
+  if (word.empty()) return 0.0f;
+  const float best = lm_->PrefixBest(word);  // -inf: no LM word starts so
+  // a hotword counts as known, and a known word scores at least as <unk> does
+  const bool hot = hotwords_ && hotwords_->IsPrefix(word);
+  if (best == kNegInf && !hot) return -config_.oov_penalty;
+  if (!config_.lm_lookahead) return 0.0f;
+  const float unk = hot ? lm_->Score(LmState{}, lm_->UnkId(), nullptr) : kNegInf;
+  return config_.lm_weight * std::max(best, unk);
 }
 
 CtcDecoder::Hyp CtcDecoder::Extend(const Hyp &h, int token, int64_t frame) const {
@@ -128,7 +135,7 @@ CtcDecoder::Hyp CtcDecoder::Extend(const Hyp &h, int token, int64_t frame) const
   } else {
     e.word += pieces_[token];
   }
-  if (lm_) e.partial = KnownPrefix(e.word) ? 0.0f : -config_.oov_penalty;
+  if (lm_) e.partial = PartialScore(e.word);
   if (hotwords_) {
     hotwords_->Advance(&e.context, chars_[token]);
     e.hot = hotwords_->Total(e.context);

@@ -15,7 +15,8 @@ std::string EngineConfig::ToString() const {
   os << "EngineConfig(decoding=(beam_size=" << decoding.beam_size << ", tokens_per_frame=" << decoding.tokens_per_frame
      << ", lm='" << decoding.lm << "', lm_weight=" << decoding.lm_weight << ", word_bonus=" << decoding.word_bonus
      << ", oov_penalty=" << decoding.oov_penalty << ", hotword_boost=" << decoding.hotword_boost
-     << ", max_revised_words=" << decoding.max_revised_words << "), tagging=(window_ms=" << tagging.window_ms
+     << ", max_revised_words=" << decoding.max_revised_words << ", lm_lookahead=" << on(decoding.lm_lookahead)
+     << "), tagging=(window_ms=" << tagging.window_ms
      << ", hop_ms=" << tagging.hop_ms << ", top_k=" << tagging.top_k << ", on_threshold=" << tagging.on_threshold
      << ", off_threshold=" << tagging.off_threshold << ", min_event_ms=" << tagging.min_event_ms
      << "), endpoint=(enabled=" << on(endpoint.enabled) << ", trailing_silence_ms=" << endpoint.trailing_silence_ms

@@ -331,6 +331,7 @@ NgramLm NgramLm::FromArpa(const std::string &text, const std::string &where) {
   }
   lm.BuildIndex(where);
   lm.Check(where);
+  lm.BuildPrefixBest();  // after Check: it reads the unigram probs
   return lm;
 }
 
@@ -358,6 +359,33 @@ void NgramLm::BuildIndex(const std::string &where) {
   if (unk_ < 0 || begin_ < 0 || end_ < 0)
     throw std::invalid_argument(where + ": the LM has no " + std::string(begin_ < 0 ? "<s>" : end_ < 0 ? "</s>" : "<unk>") +
                                 " word; it must model sentence starts and ends");
+}
+
+void NgramLm::BuildPrefixBest() {
+  // leaves at [n, 2n): the words in byte order; node i holds the max of its children 2i, 2i+1
+  const size_t n = by_text_.size();
+  prefix_best_.assign(2 * n, std::numeric_limits<int16_t>::min());
+  for (size_t i = 0; i < n; ++i) {
+    const int id = static_cast<int>(by_text_[i]);
+    if (id != unk_ && id != begin_ && id != end_ && !orders_.empty()) prefix_best_[n + i] = orders_[0].probs[id];
+  }
+  for (size_t i = n; i-- > 1;) prefix_best_[i] = std::max(prefix_best_[2 * i], prefix_best_[2 * i + 1]);
+}
+
+float NgramLm::PrefixBest(const std::string &prefix) const {
+  // the words that start with `prefix` are the run of by_text_ from the first >= prefix
+  const size_t n = by_text_.size();
+  size_t lo = FirstNotBefore(prefix);
+  const size_t hi = std::partition_point(by_text_.begin() + lo, by_text_.end(),
+                                         [&](uint32_t id) { return Text(id).substr(0, prefix.size()) == prefix; }) -
+                    by_text_.begin();
+  int16_t best = std::numeric_limits<int16_t>::min();
+  for (size_t l = lo + n, r = hi + n; l < r; l >>= 1, r >>= 1) {
+    if (l & 1) best = std::max(best, prefix_best_[l++]);
+    if (r & 1) best = std::max(best, prefix_best_[--r]);
+  }
+  if (best == std::numeric_limits<int16_t>::min()) return -std::numeric_limits<float>::infinity();
+  return static_cast<float>(best) / kScale * kLn10;
 }
 
 void NgramLm::Check(const std::string &where) const {
@@ -490,6 +518,7 @@ NgramLm NgramLm::ReadBinary(std::istream &in, uint64_t size, const std::string &
   if (c.At() + 4 != size) bad("unexpected bytes after the last section");
   lm.BuildIndex(where);
   lm.Check(where);
+  lm.BuildPrefixBest();  // after Check: it reads the unigram probs
   return lm;
 }
 

@@ -307,9 +307,64 @@ int TestTimes() {
 
 }  // namespace
 
+// The lookahead: a word being spelled pays for its best completion as it is spelled.
+const char *kLookaheadArpa = R"(\data\
+ngram 1=7
+
+\1-grams:
+-2.0	<unk>
+-99	<s>
+-1.0	</s>
+-0.8	the
+-2.0	cat
+-0.5	sat
+-5.0	catastrophe
+
+\end\
+)";
+
+int TestLmLookahead() {
+  auto lm = std::make_shared<const mt2kd::NgramLm>(mt2kd::NgramLm::FromArpa(kLookaheadArpa, "look.arpa"));
+  CHECK(Near(lm->PrefixBest("cat"), -2.0f * kLn10) && Near(lm->PrefixBest("cata"), -5.0f * kLn10));
+  CHECK(Near(lm->PrefixBest(""), -0.5f * kLn10) && Near(lm->PrefixBest("th"), -0.8f * kLn10));
+  CHECK(lm->PrefixBest("x") == -INFINITY && lm->PrefixBest("<") == -INFINITY);  // the specials are no words
+  const auto again = mt2kd::NgramLm::FromBinary(lm->ToBinary(), "look.bin");
+  CHECK(again.PrefixBest("cata") == lm->PrefixBest("cata"));
+  // The acoustics lean to "cata..." (the start of a rare word) over "cat", then say "sat". Without the
+  // lookahead "the cata" and "the cat" (blank for "sat") cost nothing yet, while "the cat sat" has paid
+  // for the rare "cat": the two fill a beam of 2 and "sat" is lost for good. With it, every hypothesis
+  // pays for what it spells ("the cata" for "catastrophe"), so "the cat sat" stays and wins.
+  const std::vector<std::string> tokens = {"<blk>", W + "the", W + "cat", "a", W + "sat"};
+  std::vector<float> lp;
+  for (const std::map<int, float> &frame : std::vector<std::map<int, float>>{
+           {{1, 0.95f}}, {{2, 0.995f}}, {{3, 0.75f}}, {{4, 0.7f}}, {}}) {
+    std::vector<float> row(tokens.size(), std::log(1e-4f));
+    float rest = 1.0f;
+    for (const auto &[t, p] : frame) row[t] = std::log(p), rest -= p;
+    row[0] = std::log(std::max(rest, 1e-4f));
+    lp.insert(lp.end(), row.begin(), row.end());
+  }
+  mt2kd::DecodingConfig cfg;
+  cfg.beam_size = 2;
+  cfg.lm = "look.arpa";
+  cfg.lm_weight = 0.8f;
+  cfg.word_bonus = 0.5f;
+  auto decode = [&](bool lookahead) {
+    cfg.lm_lookahead = lookahead;
+    mt2kd::CtcDecoder d(cfg, tokens, 0, lm);
+    d.Accept(lp.data(), static_cast<int>(lp.size() / tokens.size()), static_cast<int>(tokens.size()), 0);
+    std::vector<std::string> pieces;
+    for (const auto &t : d.Final()) pieces.push_back(tokens[t.id]);
+    return mt2kd::Detokenize(pieces);
+  };
+  const std::string with = decode(true), without = decode(false);
+  CHECK(with == "the cat sat" && without != with);
+  return 0;
+}
+
 int main() {
   if (TestLm() || TestHotwordParsing() || TestLmFusion() || TestHotwordDecoding() || TestStreamingProperties() ||
-      TestTimes())
+      TestTimes() || TestLmLookahead())
     return 1;
   std::puts("test_decoding: all checks passed");
   return 0;

@@ -3,11 +3,12 @@
 //
 // Words are BPE pieces between word starts ("▁"). When a hypothesis starts a new word, the word
 // it just finished is scored: lm_weight x ln P_LM(word | previous words) + word_bonus; a word the
-// LM does not know scores as <unk>, less oov_penalty. The word still being spelled is scored only
-// by whether some LM word starts with it: if none does, it takes the oov_penalty at once (so the
-// search cannot dodge the LM by never ending a word); the rest comes when it ends, and at the end
-// of an utterance (Final) for the last word and the sentence end </s>. Hotword words count as
-// known. All of this is state of the hypotheses, carried frame by frame, so the result does not
+// LM does not know scores as <unk>, less oov_penalty. The word still being spelled is scored
+// ahead (lm_lookahead): lm_weight x the best unigram ln P of the LM words it starts, replaced by the
+// word's own score when it ends; if no LM word starts with it, it takes the oov_penalty at once. So
+// the search cannot dodge the LM by never ending a word (without the lookahead a half-spelled rare
+// word cost nothing until it ended, and one could run on for seconds). The last word and the
+// sentence end </s> are scored at the end of an utterance (Final). Hotword words count as known. All of this is state of the hypotheses, carried frame by frame, so the result does not
 // depend on how the frames were split into calls.
 //
 // Stable partials: once the best hypothesis has more than max_revised_words words, every
@@ -45,6 +46,7 @@ struct DecodingConfig {
   float oov_penalty = 10.0f;  // taken from a word (or word start) the LM does not know, 0-50
   float hotword_boost = 1.5f;  // log-score per matched letter for hotwords given without their own
   int max_revised_words = 2;  // a partial revises at most this many trailing words, 0-100 (0: no limit)
+  bool lm_lookahead = true;   // score the word being spelled by its best completion (false: 0 until it ends)
   void Validate() const;      // throws std::invalid_argument naming the option
 };
 
@@ -70,7 +72,7 @@ class CtcDecoder {
     float log_blank;     // log P(prefix, ending in blank)
     float log_nonblank;  // log P(prefix, ending in its last token)
     float lm = 0;        // LM and word-bonus score of the words finished so far
-    float partial = 0;   // -oov_penalty while the word being spelled starts no known word
+    float partial = 0;   // the word being spelled: its lookahead, or -oov_penalty if it starts no known word
     float hot = 0;       // hotword boost held now
     LmState lm_state;
     ContextGraph::State context;
@@ -82,7 +84,7 @@ class CtcDecoder {
   void AcceptBeam(const float *row, int vocab, int64_t frame);
   Hyp Extend(const Hyp &h, int token, int64_t frame) const;
   float WordScore(const std::string &word, LmState *state) const;
-  bool KnownPrefix(const std::string &word) const;
+  float PartialScore(const std::string &word) const;  // Hyp::partial of a word being spelled
   float SearchScore(const Hyp &h) const;  // what pruning ranks by: hotword matches in progress count
   float ShownScore(const Hyp &h) const;   // what Best() ranks by: only completed hotwords count
   float FinalScore(const Hyp &h) const;   // ShownScore with the last word and </s> scored
