@@ -247,6 +247,15 @@ def test_lm_command_line_builds_installs_and_scores(ci_corpus, tiny_export, tmp_
     result = json.loads(out.stdout)
     assert set(result["wer"]) == {"greedy", "beam", "beam+lm"}
     assert result["wer"]["beam+lm"]["decoding"]["lm"] and result["wer"]["greedy"]["decoding"]["beam_size"] == 1
+    out = subprocess.run([sys.executable, "-m", "train.lm", "tune", "--model", str(model), "--cuts",
+                          str(ci_corpus / "manifests" / "speech_cuts_dev.jsonl.gz"), "--limit", "3", "--lm-weights",
+                          "0.2,0.6", "--word-bonuses", "1.5", "--oov-penalties", "4", "--install"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    decoding = json.loads((model / "model.json").read_text())["decoding"]
+    assert decoding["lm_weight"] in (0.2, 0.6) and (decoding["word_bonus"], decoding["oov_penalty"]) == (1.5, 4)
+    assert decoding["lm_info"]["tuned_on"] == ["speech_cuts_dev.jsonl.gz"] and "ngrams" in decoding["lm_info"]
+    assert Engine.from_dir(model).decoding["word_bonus"] == 1.5  # the manifest still verifies
     bad = subprocess.run([sys.executable, "-m", "train.lm", "build", "--out", str(tmp_path / "x.bin"), "--exclude",
                           str(tmp_path / "missing.txt")], capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "missing.txt: file to exclude not found" in bad.stderr

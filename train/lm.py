@@ -549,6 +549,17 @@ def cmd_tune(args: argparse.Namespace) -> int:
         print(f"lm_weight {w:g} word_bonus {b:g} oov_penalty {oov:g}: WER {100 * wer:.2f} %", flush=True)
     best = min(rows)
     print(f"best: lm_weight {best[1]:g} word_bonus {best[2]:g} oov_penalty {best[3]:g} (WER {100 * best[0]:.2f} %)")
+    if args.install:
+        from mt2kd_edge.model_files import read_decoding_defaults
+
+        lm_file = args.lm or read_decoding_defaults(args.model).get("lm")
+        if lm_file is None:
+            raise ValueError(f"{args.model}: its model.json names no LM to install the weights with; pass --lm FILE")
+        meta = json.loads((args.model / layout.MODEL_JSON).read_text()).get("decoding", {})
+        info = {**meta.get("lm_info", {}), "tuned_on": [p.name for p in args.cuts], "tuned_limit": args.limit,
+                "tuned_wer": round(best[0], 4)}
+        install_lm(args.model, Path(lm_file), best[1], best[2], best[3], args.beam_size, info)
+        print(f"installed into {args.model}/model.json")
     return 0
 
 
@@ -587,6 +598,8 @@ def main(argv: list[str] | None = None) -> int:
             w.add_argument("--lm-weights", default="0.2,0.35,0.5,0.7")
             w.add_argument("--word-bonuses", default="0,1,2,3")
             w.add_argument("--oov-penalties", default="2,5,10")
+            w.add_argument("--install", action="store_true",
+                           help="write the best weights into the model's model.json (decoding section, manifest)")
         w.set_defaults(func=func)
     args = p.parse_args(argv)
     if getattr(args, "cuts", None) == [] and not getattr(args, "demo", False) and args.command != "build":
