@@ -3,6 +3,7 @@
 #   corpus (`session` preset, ~1 h on 2 cores) -> stage 2 multi-task (train/configs/session.yaml, ~25 min),
 #   continuing from the bundled student's weights when the bundle ships them -> streaming evaluation
 #   -> export (ONNX + ExecuTorch, fp32 + int8) -> int8-vs-fp32 evaluation -> word LM -> bundle (+ weights)
+#   -> LM weights tuned on dev
 # STEPS=N trains N stage-2 steps instead of session.yaml's (resuming a run with a larger N extends it).
 # Every step resumes where it stopped. `make model-session` starts it in the background
 # (log: exp/session_model.log). OUT=build/candidate bundles beside models/default, to compare first.
@@ -19,7 +20,7 @@ RECOVERED=build/recovered/student.pt
 INIT=${INIT-$( [ -f models/default/student.pt ] && echo models/default/student.pt || echo "$RECOVERED" )}
 step() { echo; echo "== [$(date +%H:%M:%S)] $*"; }
 
-step "1/7 corpus: $CORPUS (skips what is already rendered)"
+step "1/8 corpus: $CORPUS (skips what is already rendered)"
 # SPEECH_LIMIT=N renders only N utterances beyond the auditions (held-out sets first): less time, less speech
 corpus() { nice -n 10 "$PY" -m train.data --preset session --out "$CORPUS" ${SPEECH_LIMIT:+--speech-limit "$SPEECH_LIMIT"}; }
 # Once in three sessions the build segfaulted at interpreter exit after "built preset": a second run skips
@@ -30,22 +31,22 @@ if [ "$INIT" = "$RECOVERED" ] && [ ! -f "$RECOVERED" ]; then
   "$PY" -m train.recover models/default --out "$RECOVERED"
 fi
 
-step "2/7 stage 2 (multi-task) from ${INIT:-scratch}: $RUN"
+step "2/8 stage 2 (multi-task) from ${INIT:-scratch}: $RUN"
 nice -n 10 "$PY" -m train.stage2 --config train/configs/session.yaml --set "corpus=$CORPUS" --set "out=$RUN" \
   --set "init_from=$INIT" ${STEPS:+--set "steps=$STEPS"}
 
-step "3/7 streaming evaluation on the held-out sets: $RUN/eval.json"
+step "3/8 streaming evaluation on the held-out sets: $RUN/eval.json"
 if [ ! -f "$RUN/eval.json" ] || [ "$RUN/best.pt" -nt "$RUN/eval.json" ]; then
   nice -n 10 "$PY" -m train.evaluation.students --checkpoint "$RUN/best.pt" --corpus "$CORPUS" \
     --out "$RUN/eval.json" --scores "$RUN/sv_scores.npz" > /dev/null
 fi
 
-step "4/7 export: $BUILD"
+step "4/8 export: $BUILD"
 if [ ! -f "$BUILD/manifest.json" ] || [ "$RUN/best.pt" -nt "$BUILD/manifest.json" ]; then
   nice -n 10 "$PY" -m export "$RUN/best.pt" --out "$BUILD" --calibration "$CORPUS/manifests/pool_cuts_train.jsonl.gz"
 fi
 
-step "5/7 int8 against fp32 on the held-out sets (ONNX Runtime and ExecuTorch)"
+step "5/8 int8 against fp32 on the held-out sets (ONNX Runtime and ExecuTorch)"
 for backend in onnx executorch; do
   report="$BUILD/evaluation_int8_$backend.json"
   if [ ! -f "$report" ] || [ "$BUILD/manifest.json" -nt "$report" ]; then
@@ -54,13 +55,17 @@ for backend in onnx executorch; do
   fi
 done
 
-step "6/7 word LM from the training text (held-out sentences left out): $BUILD/lm.bin"
+step "6/8 word LM from the training text (held-out sentences left out): $BUILD/lm.bin"
 if [ ! -f "$BUILD/lm.bin" ] || [ "$CORPUS/build.json" -nt "$BUILD/lm.bin" ]; then
   "$PY" -m train.lm build --corpus "$CORPUS" --out "$BUILD/lm.bin"
 fi
 
-step "7/7 bundle: $OUT"
+step "7/8 bundle: $OUT"
 "$PY" -m train.bundle "$BUILD" --out "$OUT" --demo-corpus "$CORPUS" --lm "$BUILD/lm.bin" --weights "$RUN/best.pt" \
   --report "$RUN/eval.json" --report "$BUILD/evaluation_int8_onnx.json" \
   --report "$BUILD/evaluation_int8_executorch.json"
+
+step "8/8 LM weights tuned on the dev set (never the test set), installed into $OUT/model.json"
+nice -n 10 "$PY" -m train.lm tune --model "$OUT" --cuts "$CORPUS/manifests/speech_cuts_dev.jsonl.gz" \
+  --lm-weights 0.25,0.35,0.5 --word-bonuses 0.5,1,2 --oov-penalties 5,10 --install
 step "done: $OUT (try: make demo)"
