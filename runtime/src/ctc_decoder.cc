@@ -67,6 +67,7 @@ CtcDecoder::CtcDecoder(const DecodingConfig &config, std::vector<std::string> to
     pieces_.push_back(starts ? t.substr(kWordStart.size()) : t);
     chars_.push_back(TokenChars(t));
   }
+  if (lm_) unk_unigram_ = lm_->Score(LmState{}, lm_->UnkId(), nullptr);
   Reset();
 }
 
@@ -116,7 +117,7 @@ float CtcDecoder::PartialScore(const std::string &word) const {
   const bool hot = hotwords_ && hotwords_->IsPrefix(word);
   if (best == kNegInf && !hot) return -config_.oov_penalty;
   if (!config_.lm_lookahead) return 0.0f;
-  const float unk = hot ? lm_->Score(LmState{}, lm_->UnkId(), nullptr) : kNegInf;
+  const float unk = hot ? unk_unigram_ : kNegInf;
   return config_.lm_weight * std::max(best, unk);
 }
 

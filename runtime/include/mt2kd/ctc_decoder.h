@@ -101,6 +101,7 @@ class CtcDecoder {
   bool words_ = false;               // tokens are known
   std::shared_ptr<const NgramLm> lm_;
   std::shared_ptr<const ContextGraph> hotwords_;
+  float unk_unigram_ = 0;            // natural-log P(<unk>) after nothing: what a hotword prefix scores at least
   // greedy state
   std::vector<DecodedToken> greedy_;
   int previous_ = -1;
