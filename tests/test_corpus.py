@@ -194,6 +194,29 @@ def test_plan_is_deterministic_for_a_seed():
     assert make_plan(preset, 0, extracted)[0] != make_plan(preset, 1, extracted)[0]
 
 
+def test_growing_a_preset_only_adds_training_utterances():
+    """extra_train_utts is drawn last: the plan before it, events and mixtures included, stays the same, so a
+    built corpus keeps every file and a resumed build renders only the new utterances."""
+    from dataclasses import replace
+
+    from train.data.build import DEFAULT_CACHE_DIR, make_plan
+    from train.data.presets import PRESETS
+
+    base = replace(PRESETS["ci"], extra_train_utts=())
+    grown = replace(base, extra_train_utts=(("hibari", 3), ("kokoro", 2)))
+    extracted = {p: DEFAULT_CACHE_DIR / p for p in base.deb_packages}
+    (speech, events, mixtures, _), (speech2, events2, mixtures2, _) = (make_plan(p, 0, extracted) for p in (base, grown))
+    assert speech2[:len(speech)] == speech and events2 == events and mixtures2 == mixtures
+    extra = speech2[len(speech):]
+    trainers = {s["speaker"]["speaker_id"] for s in speech if s["split"] == "train" and s["speaker"]["system"] in ("hibari", "kokoro")}
+    assert len(extra) == 3 * base.hibari_train_speakers + 2 * base.kokoro_train_speakers
+    assert {s["speaker"]["speaker_id"] for s in extra} == trainers
+    assert all(s["split"] == "train" and not s["audition"] for s in extra)
+    assert len({s["id"] for s in speech2}) == len(speech2)  # no speaker reads a sentence twice
+    heldout = {s["sentence_id"] for s in speech if s["split"] != "train"}
+    assert not heldout & {s["sentence_id"] for s in extra}
+
+
 def test_resume_rebuilds_only_missing_items_identically(corpus, tmp_path):
     copy = tmp_path / "ci"
     shutil.copytree(corpus, copy)

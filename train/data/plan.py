@@ -49,6 +49,15 @@ def split_sentences(sentences: list[str], num_heldout: int, rng: np.random.Gener
             "test": sorted(heldout[num_heldout // 2:].tolist())}
 
 
+def _speech_item(speaker: Speaker, split: str, sid: int, sentences: list[str], audition: bool, check: bool,
+                 seed: int, rng: np.random.Generator) -> dict:
+    item_id = f"{speaker.speaker_id}-s{sid:05d}"
+    return {"kind": "speech", "id": item_id, "split": split, "seed": item_seed(seed, item_id),
+            "speaker": speaker.to_dict(), "family": speaker.family, "sentence_id": sid,
+            "text": sentences[sid], "tempo": round(float(rng.uniform(0.92, 1.08)), 3),
+            "audition": audition, "check": check}
+
+
 def plan_speech(preset: CorpusPreset, speakers: list[Speaker], sentences: list[str], by_split: dict[str, list[int]],
                 seed: int, rng: np.random.Generator) -> list[dict]:
     """Every utterance: who reads which sentence at which tempo, and whether Whisper checks it.
@@ -58,13 +67,9 @@ def plan_speech(preset: CorpusPreset, speakers: list[Speaker], sentences: list[s
 
     def add(speaker: Speaker, split: str, sentence_ids: list[int], audition: int) -> None:
         for n, sid in enumerate(sentence_ids):
-            item_id = f"{speaker.speaker_id}-s{sid:05d}"
             is_audition = n < audition
             check = is_audition or split != "train" or bool(rng.random() < preset.check_fraction(speaker.system))
-            items.append({"kind": "speech", "id": item_id, "split": split, "seed": item_seed(seed, item_id),
-                          "speaker": speaker.to_dict(), "family": speaker.family, "sentence_id": sid,
-                          "text": sentences[sid], "tempo": round(float(rng.uniform(0.92, 1.08)), 3),
-                          "audition": is_audition, "check": check})
+            items.append(_speech_item(speaker, split, sid, sentences, is_audition, check, seed, rng))
 
     train_speakers = [s for s in speakers if not s.heldout]
     for spk in speakers:
@@ -79,6 +84,27 @@ def plan_speech(preset: CorpusPreset, speakers: list[Speaker], sentences: list[s
         if pair not in dev_pairs:
             dev_pairs.add(pair)
             add(train_speakers[pair[0]], "dev", [pair[1]], 0)
+    return items
+
+
+def plan_extra_speech(preset: CorpusPreset, speakers: list[Speaker], sentences: list[str],
+                      by_split: dict[str, list[int]], planned: list[dict], seed: int,
+                      rng: np.random.Generator) -> list[dict]:
+    """``preset.extra_train_utts``: more training sentences for each training speaker of those systems, none
+    of which the speaker already reads. Planned last, on their own generator, so that no earlier item (nor
+    any event or mixture drawn from the speech plan) changes when a preset grows."""
+    read: dict[str, set[int]] = {}
+    for it in planned:
+        read.setdefault(it["speaker"]["speaker_id"], set()).add(it["sentence_id"])
+    items = []
+    for spk in speakers:
+        extra = 0 if spk.heldout else preset.extra_utts(spk.system)
+        if not extra:
+            continue
+        pool = [s for s in by_split["train"] if s not in read.get(spk.speaker_id, set())]
+        for sid in rng.choice(pool, size=min(extra, len(pool)), replace=False):
+            check = bool(rng.random() < preset.check_fraction(spk.system))
+            items.append(_speech_item(spk, "train", int(sid), sentences, False, check, seed, rng))
     return items
 
 
