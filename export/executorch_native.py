@@ -6,6 +6,8 @@ runtime reads it from the ``.pte`` itself.
 
 from __future__ import annotations
 
+import operator
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from mt2kd_edge.model import MT2KDModel
 from .metadata import METADATA_KEY, to_json
 from .runners import TorchStep, stream
 from .step_module import StreamingStep, example_inputs
+from .xnnpack_friendly import for_xnnpack
 
 # Submodules left in float32 by the quantizer: the front-end (DFT, mel, log floor) and the speaker
 # running sums, whose range grows with the segment and has no fixed int8 scale. The speaker head's
@@ -26,14 +29,28 @@ FLOAT_ONLY_MODULES = ("model.frontend", "model.speaker")
 QUANTIZED_INSIDE = ("model.speaker.frame_proj", "model.speaker.embed")
 
 
-def _lower(graph_module: torch.nn.Module, model: MT2KDModel, path: Path, metadata: dict) -> None:
+def lowered(graph_module: torch.nn.Module, model: MT2KDModel, metadata: dict):
+    """The edge program manager of ``graph_module`` with XNNPACK taking what it can."""
     from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
     from executorch.exir import to_edge_transform_and_lower
 
     program = torch.export.export(graph_module, example_inputs(model), strict=False)
-    edge = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()],
+    return to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()],
                                        constant_methods={METADATA_KEY: to_json(metadata)})
-    buffer = edge.to_executorch().buffer
+
+
+def ops_outside_delegates(edge) -> Counter:
+    """op name -> count of the calls left to ExecuTorch's portable kernels, plus "delegate calls"."""
+    ops: Counter = Counter()
+    for node in edge.exported_program().graph_module.graph.nodes:
+        if node.op == "call_function" and node.target is not operator.getitem:
+            name = getattr(node.target, "__name__", str(node.target))
+            ops["delegate calls" if "call_delegate" in name else name] += 1
+    return ops
+
+
+def _lower(graph_module: torch.nn.Module, model: MT2KDModel, path: Path, metadata: dict) -> None:
+    buffer = lowered(graph_module, model, metadata).to_executorch().buffer
     with atomic_write(path) as f:
         f.write(buffer)
 
@@ -54,6 +71,7 @@ INT8_SCHEMES = ("dynamic", "static")
 
 
 def export_fp32(model: MT2KDModel, path: Path, metadata: dict) -> None:
+    model = for_xnnpack(model)
     _lower(StreamingStep(model), model, path, metadata)
 
 
@@ -70,6 +88,7 @@ def export_int8(model: MT2KDModel, path: Path, metadata: dict,
         XNNPACKQuantizer, get_symmetric_quantization_config)
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 
+    model = for_xnnpack(model)
     quantizer = XNNPACKQuantizer()
     quantizer.set_global(get_symmetric_quantization_config(is_per_channel=True, is_dynamic=scheme == "dynamic"))
     quantizer.set_filter_function(_outside_float_only_modules)

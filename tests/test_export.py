@@ -75,6 +75,26 @@ def test_fp32_runtimes_agree_with_torch_on_a_multichunk_stream(exported, clips):
                 assert np.abs(out[key] - ref[key]).max() < FP32_ATOL, (type(runner).__name__, key)
 
 
+def test_executorch_program_runs_nearly_all_inside_xnnpack(exported):
+    """Each op XNNPACK does not take runs as a portable kernel and splits the program into one more delegate
+    call; for_xnnpack rewrites the model so that only the front-end and head odds and ends stay out."""
+    from export.executorch_native import for_xnnpack, lowered, ops_outside_delegates
+    from export.step_module import StreamingStep, example_inputs
+
+    model = exported["model"].eval()
+    rewritten_model = for_xnnpack(model)
+    inputs = example_inputs(model)
+    for a, b in zip(StreamingStep(rewritten_model)(*inputs), StreamingStep(model)(*inputs)):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+    plain, rewritten = (ops_outside_delegates(lowered(StreamingStep(m), model, {})) for m in (model, rewritten_model))
+    assert plain["aten.native_layer_norm.default"] > 0  # what the rewrite is for
+    left = {op for op in rewritten if any(s in op for s in ("layer_norm", "expand_copy", "index", "split"))}
+    assert not left, left
+    assert rewritten["delegate calls"] * 3 <= plain["delegate calls"], (plain, rewritten)
+    assert not any(isinstance(m, torch.nn.LayerNorm) for m in rewritten_model.modules())
+    assert any(isinstance(m, torch.nn.LayerNorm) for m in model.modules())  # the original is untouched
+
+
 def test_int8_stays_within_stated_bounds_of_fp32(exported, clips):
     """Bounds for this tiny random model (trained models get the task-level report):
     ONNX dynamic int8 measured tag-prob diff 0.007, embedding cosine 0.9999;

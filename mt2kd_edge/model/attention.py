@@ -30,6 +30,7 @@ class ChunkedSelfAttention(nn.Module):
         # constant buffer: computed in-graph they would be int64 maths that int8 quantizers mangle.
         distance = (torch.arange(chunk_frames)[:, None] + left_frames) - torch.arange(left_frames + chunk_frames)
         self.register_buffer("step_bias_index", self._bias_index(distance), persistent=False)
+        self.register_buffer("frozen_step_bias", None, persistent=False)  # see freeze_step_bias
 
     def state_specs(self, prefix: str) -> list[TensorSpec]:
         shape = (self.left_frames, self.d_model)
@@ -44,26 +45,45 @@ class ChunkedSelfAttention(nn.Module):
         """query-minus-key frame distances (T, S) -> indices into rel_bias's last axis."""
         return distance.clamp(-self.clip, self.clip) + self.clip
 
-    def _attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, bias_index: torch.Tensor,
+    def freeze_step_bias(self) -> None:
+        """For inference graphs only: the streaming step's position bias as a constant. Looked up in-graph
+        it is an index op over a parameter, which ExecuTorch runs outside XNNPACK (a copy and a delegate
+        split per layer). Training must not call it: the frozen table does not follow rel_bias."""
+        self.frozen_step_bias = self.rel_bias[:, self.step_bias_index].detach().clone()
+
+    def _heads(self, x: torch.Tensor) -> torch.Tensor:  # (B, T, D) -> (B*H, T, Dh)
+        b, t, _ = x.shape
+        return self._split(x).reshape(b * self.num_heads, t, self.head_dim)
+
+    def _attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, bias: torch.Tensor,
                 mask: torch.Tensor | None) -> torch.Tensor:
-        """q (B, T, D), k/v (B, S, D), bias_index (T, S) from _bias_index, mask (T, S) allowed."""
-        scores = self._split(q) @ self._split(k).transpose(-1, -2) / math.sqrt(self.head_dim)
-        scores = scores + self.rel_bias[:, bias_index]
+        """q (B, T, D), k/v (B, S, D), bias (H, T, S), mask (T, S) allowed.
+        3-D bmm, not 4-D matmul: XNNPACK lowers bmm as it is, while matmul decomposes with expand_copy
+        ops that run outside the delegate (one copy each, four per layer)."""
+        b, t, _ = q.shape
+        s, h = k.shape[1], self.num_heads
+        scores = torch.bmm(self._heads(q), self._heads(k).transpose(1, 2)).reshape(b, h, t, s)
+        scores = scores / math.sqrt(self.head_dim) + bias
         if mask is not None:
             scores = scores.masked_fill(~mask, float("-inf"))
-        ctx = torch.softmax(scores, dim=-1) @ self._split(v)  # (B, H, T, Dh)
-        b, _, t, _ = ctx.shape
-        return self.out(ctx.transpose(1, 2).reshape(b, t, self.d_model))
+        ctx = torch.bmm(torch.softmax(scores, dim=-1).reshape(b * h, t, s), self._heads(v))  # (B*H, T, Dh)
+        return self.out(ctx.reshape(b, h, t, self.head_dim).transpose(1, 2).reshape(b, t, self.d_model))
+
+    def _qkv(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Slices, not chunk(): XNNPACK lowers slice_copy, while chunk becomes a split op outside it."""
+        qkv, d = self.qkv(x), self.d_model
+        return qkv[..., :d], qkv[..., d:2 * d], qkv[..., 2 * d:]
 
     def forward(self, x: torch.Tensor, key_cache: torch.Tensor, value_cache: torch.Tensor
                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """One streaming chunk: x (B, C, D), caches (B, L, D) -> y, new caches."""
-        q, k, v = self.qkv(x).chunk(3, dim=-1)
+        q, k, v = self._qkv(x)
         k = torch.cat([key_cache, k], dim=1)
         v = torch.cat([value_cache, v], dim=1)
         if x.shape[1] != self.step_bias_index.shape[0]:
             raise ValueError(f"a streaming step takes {self.step_bias_index.shape[0]} frames, got {x.shape[1]}")
-        y = self._attend(q, k, v, self.step_bias_index, None)
+        bias = self.rel_bias[:, self.step_bias_index] if self.frozen_step_bias is None else self.frozen_step_bias
+        y = self._attend(q, k, v, bias, None)
         L = self.left_frames
         return y, k[:, -L:], v[:, -L:]
 
@@ -71,11 +91,11 @@ class ChunkedSelfAttention(nn.Module):
         """The whole sequence at once with a chunk mask; equals chained ``forward`` calls."""
         b, t, _ = x.shape
         L = self.left_frames
-        q, k, v = self.qkv(x).chunk(3, dim=-1)
+        q, k, v = self._qkv(x)
         zeros = x.new_zeros(b, L, self.d_model)
         k, v = torch.cat([zeros, k], dim=1), torch.cat([zeros, v], dim=1)
         query = torch.arange(t, device=x.device)[:, None]
         key = torch.arange(L + t, device=x.device)[None, :] - L  # frame index of each key; zeros sit at -L..-1
         chunk_start = (query // chunk_frames) * chunk_frames
         mask = (key < chunk_start + chunk_frames) & (key >= chunk_start - L)
-        return self._attend(q, k, v, self._bias_index(query - key), mask)
+        return self._attend(q, k, v, self.rel_bias[:, self._bias_index(query - key)], mask)
