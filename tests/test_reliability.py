@@ -169,7 +169,12 @@ def test_a_corrupt_model_file_is_refused_by_its_manifest(tmp_path, wav):
         Engine.from_dir(model)
     one_line_error(run("run", "--model", str(model), str(wav)), "model.int8.pte: contents do not match the sha256",
                    "--no-verify")
-    Engine.from_dir(model, verify=False)  # skipping the check is the user's call; this one still runs
+    # Skipping the check is the user's call. Whether the flipped program still loads depends on what the bytes hit
+    # (the session-10 .pte loaded; the session-12 one's forward no longer does): either way, no crash.
+    try:
+        Engine.from_dir(model, verify=False)
+    except ModelFileError as err:
+        assert "model.int8.pte" in str(err) and "does not load" in str(err), err
     shutil.copy(DEFAULT / "model.int8.onnx", model)  # a file the manifest does not list cannot be checked
     manifest = json.loads((model / "manifest.json").read_text())
     del manifest["files"]["model.int8.onnx"]
