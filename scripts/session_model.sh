@@ -21,8 +21,11 @@ INIT=${INIT-$( [ -f models/default/student.pt ] && echo models/default/student.p
 step() { echo; echo "== [$(date +%H:%M:%S)] $*"; }
 
 step "1/8 corpus: $CORPUS (skips what is already rendered)"
-# SPEECH_LIMIT=N renders only N utterances beyond the auditions (held-out sets first): less time, less speech
-corpus() { nice -n 10 "$PY" -m train.data --preset session --out "$CORPUS" ${SPEECH_LIMIT:+--speech-limit "$SPEECH_LIMIT"}; }
+# SPEECH_LIMIT=N renders only N utterances beyond the auditions (held-out sets first): less time, less speech.
+# SPEECH_OFFSET=K takes its training utterances from the K-th of the plan's order on: a session continuing from
+# the bundle then renders sentences the bundle never trained on (NOTES.md keeps the offsets each session used).
+corpus() { nice -n 10 "$PY" -m train.data --preset session --out "$CORPUS" ${SPEECH_LIMIT:+--speech-limit "$SPEECH_LIMIT"} \
+  ${SPEECH_OFFSET:+--speech-offset "$SPEECH_OFFSET"}; }
 # Once in three sessions the build segfaulted at interpreter exit after "built preset": a second run skips
 # everything rendered and ends cleanly; a real failure fails twice and stops the recipe.
 corpus || { echo "corpus step failed (exit $?); running it once more"; corpus; }

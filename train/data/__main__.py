@@ -52,9 +52,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--speech-limit", type=int, metavar="N",
                         help="render at most N speech utterances beyond the auditions (held-out sets first), then "
                         "all events and mixtures: a smaller corpus for the time at hand; rerun without it to finish")
+    parser.add_argument("--speech-offset", type=int, default=0, metavar="K",
+                        help="with --speech-limit: take the training utterances from the K-th of the plan's order "
+                        "on (wrapping), so that successive limited builds render different sentences (default 0)")
     args = parser.parse_args(argv)
     if args.speech_limit is not None and args.speech_limit < 1:
         parser.error("--speech-limit must be at least 1")
+    if args.speech_offset < 0:
+        parser.error("--speech-offset must be at least 0")
     if args.workers < 1:
         parser.error("--workers must be at least 1")
     return args
@@ -63,7 +68,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     stats = build(PRESETS[args.preset], args.out, seed=args.seed, workers=args.workers, cache_dir=args.cache_dir,
-                  render=not args.manifests_only, speech_limit=args.speech_limit)
+                  render=not args.manifests_only, speech_limit=args.speech_limit, speech_offset=args.speech_offset)
     print(f"built preset {args.preset} in {args.out}: {stats['total_hours']:.2f} h; see {args.out / 'stats.md'}")
     return 0
 

@@ -94,11 +94,17 @@ def render_all(items: list[dict], out_dir: Path, workers: int, desc: str) -> int
 LIMITED_CANDIDATES = 4  # an event or mixture's fallback utterances that a limited build renders
 
 
-def limit_speech(speech: list[dict], events: list[dict], mixtures: list[dict], limit: int) -> list[dict]:
+def limit_speech(speech: list[dict], events: list[dict], mixtures: list[dict], limit: int,
+                 offset: int = 0) -> list[dict]:
     """At most ``limit`` of the (non-audition) speech items, for a corpus sized to the time at hand: the
     held-out sets first (so every evaluation set is whole), then the utterances events and mixtures are
     built on, then training utterances in the plan's hash order (a uniform sample of speakers and families,
-    and a prefix of what a full build renders, so a later build without the limit only adds to it)."""
+    and a subset of what a full build renders, so a later build without the limit only adds to it).
+
+    ``offset`` starts that fill at the offset-th utterance of the hash order (wrapping round), so that
+    successive limited builds on fresh machines render different training utterances, not the same
+    prefix again: a model continued from the last bundle then meets sentences it has not seen. The
+    held-out sets and the event bases do not move."""
     # the first few candidates, not only the first: the transcript check may drop one, and the render takes the
     # next (four all dropped: ~1e-4 per clip at the default check rates)
     bases = {c for it in events if it.get("generator") == "speech_corpus" for c in it["candidates"][:LIMITED_CANDIDATES]}
@@ -110,7 +116,8 @@ def limit_speech(speech: list[dict], events: list[dict], mixtures: list[dict], l
         raise ValueError(f"--speech-limit {limit} is below the {len(first)} utterances the held-out sets and the "
                          f"event and mixture clips need: use at least {len(first)}")
     chosen = {it["id"] for it in first}
-    for it in ordered:
+    offset %= max(1, len(ordered))
+    for it in ordered[offset:] + ordered[:offset]:
         if len(chosen) >= limit:
             break
         chosen.add(it["id"])
@@ -153,13 +160,15 @@ class PartTimes:
 
 
 def build(preset: CorpusPreset, out_dir: Path, seed: int = 0, workers: int = 2,
-          cache_dir: Path = DEFAULT_CACHE_DIR, render: bool = True, speech_limit: int | None = None) -> dict:
+          cache_dir: Path = DEFAULT_CACHE_DIR, render: bool = True, speech_limit: int | None = None,
+          speech_offset: int = 0) -> dict:
     """Build (or finish building) the corpus under ``out_dir``. Returns the statistics.
 
     ``render=False`` writes manifests and stats from the items rendered so far (a partial corpus, marked
     so in stats.json), e.g. to measure or smoke-test training while a long build is paused.
     ``speech_limit`` renders at most that many speech utterances beyond the auditions (``limit_speech``),
-    then the events and mixtures in full: a complete-looking but smaller corpus, also marked partial."""
+    then the events and mixtures in full: a complete-looking but smaller corpus, also marked partial;
+    ``speech_offset`` picks where in the plan its training utterances start (``limit_speech``)."""
     out_dir = out_dir.resolve()
     check_out_dir(out_dir)
     extracted = ensure_dependencies(preset, cache_dir)
@@ -177,7 +186,7 @@ def build(preset: CorpusPreset, out_dir: Path, seed: int = 0, workers: int = 2,
     rest = [it for it in speech if not it["audition"]]
     limited = speech_limit is not None and len(rest) > speech_limit
     if limited:
-        rest = limit_speech(rest, events, mixtures, speech_limit)
+        rest = limit_speech(rest, events, mixtures, speech_limit, speech_offset)
         speech = [it for it in speech if it["audition"]] + rest
     rendered += run("speech", rest, out_dir, workers)
     rendered += run("event clips", events, out_dir, workers)  # some read rendered speech
@@ -201,7 +210,7 @@ def build(preset: CorpusPreset, out_dir: Path, seed: int = 0, workers: int = 2,
 
     build_info = {"preset": preset.name, "seed": seed, "workers": workers, "render_seconds": round(render_s, 1),
                   "rendered_items": rendered, "complete": render and not limited, "config": asdict(preset),
-                  **({"speech_limit": speech_limit} if limited else {})}
+                  **({"speech_limit": speech_limit, "speech_offset": speech_offset} if limited else {})}
     checked = [meta for it in planned_speech if it["check"] and (meta := read_sidecar(out_dir, it))]
     stats = compute_stats(speech_meta, event_meta, build_info, checks=checked, verdicts=verdicts, parts=times.parts)
     stats["sv_trials"] = trials

@@ -90,7 +90,8 @@ def to_markdown(stats: dict) -> str:
     b = stats["build"]
     partial = "" if b.get("complete", True) else " (PARTIAL: manifests of what was rendered so far)"
     if "speech_limit" in b:
-        partial = f" (PARTIAL: speech limited to {b['speech_limit']} utterances beyond the auditions)"
+        offset = f", training utterances from offset {b['speech_offset']} of the plan" if b.get("speech_offset") else ""
+        partial = f" (PARTIAL: speech limited to {b['speech_limit']} utterances beyond the auditions{offset})"
     lines = [f"# Corpus statistics: preset `{b['preset']}`, seed {b['seed']}{partial}", "",
              f"Total {stats['total_hours']:.2f} h. Built with {b['workers']} workers; "
              f"rendering took {b.get('render_seconds', 0):.0f} s ({b.get('rendered_items', 0)} items rendered this run).",
