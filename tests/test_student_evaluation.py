@@ -19,6 +19,7 @@ from train.evaluation import students
 from conftest import LABELS
 
 SPEAKERS = 2
+FAMILY_OF = ("neural", "neural", "recorded", "formant")  # the voice family of each test utterance
 
 
 @pytest.fixture(scope="module")
@@ -38,12 +39,14 @@ def corpus(tmp_path_factory) -> Path:
 
     pause = np.zeros(2 * 16000, np.float32)
     speech = [cut(f"utt{i}", np.concatenate([speech_like(1.53 + 0.3 * i, seed=i), pause, speech_like(1.21, seed=50 + i)]),
-                  text="the cat is on the mat", speaker=f"spk{i % SPEAKERS}") for i in range(4)]
+                  text="the cat is on the mat", speaker=f"spk{i % SPEAKERS}", custom={"family": FAMILY_OF[i]})
+              for i in range(4)]
+    recorded_people = [cut(f"real{i}", speech_like(1.7 + 0.4 * i, seed=200 + i), text="go north") for i in range(2)]
     events = [cut(f"ev{i}", 0.3 * speech_like(1.03 + 0.5 * i, seed=100 + i), custom={"labels": [LABELS[i % 5][1]]})
               for i in range(5)]
-    for kind, cuts in (("speech", speech), ("events", events)):
-        manifest_path(root, kind, "test").parent.mkdir(parents=True, exist_ok=True)
-        CutSet.from_cuts(cuts).to_file(manifest_path(root, kind, "test"))
+    for kind, split, cuts in (("speech", "test", speech), ("events", "test", events), ("speech", "realdev", recorded_people)):
+        manifest_path(root, kind, split).parent.mkdir(parents=True, exist_ok=True)
+        CutSet.from_cuts(cuts).to_file(manifest_path(root, kind, split))
     (root / TRIALS).write_text("1 utt0 utt2\n0 utt0 utt1\n1 utt1 utt3\n0 utt2 utt3\n")
     return root
 
@@ -77,6 +80,15 @@ def test_the_hypotheses_are_what_run_prints(tiny_export, corpus, capsys, tmp_pat
         if event["type"] == "final":
             printed[Path(event["file"]).stem].append(event["text"])
     assert {name: " ".join(texts) for name, texts in printed.items()} == hyps
+    # the same hypotheses, scored per voice family, over the natural families, and on the recorded people
+    refs = ["the cat is on the mat"] * 4
+    by_hyp = [hyps[f"utt{i}"] for i in range(4)]
+    wer = students.metrics.word_error_rate
+    assert report["wer_by_family"] == {"neural": wer(refs[:2], by_hyp[:2]), "recorded": wer(refs[2:3], by_hyp[2:3]),
+                                       "formant": wer(refs[3:], by_hyp[3:])}
+    assert report["wer_natural"] == wer(refs[:3], by_hyp[:3])
+    assert report["realdev_utterances"] == 2 and [e["id"] for e in report["realdev_examples"]] == ["real0", "real1"]
+    assert report["realdev_wer"] == wer(["go north"] * 2, [e["hyp"] for e in report["realdev_examples"]])
 
 
 def test_a_checkpoint_scores_what_its_fp32_export_scores(tiny_export, corpus, capsys):

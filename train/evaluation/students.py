@@ -8,7 +8,9 @@ Every path scores through the C++ Engine (mt2kd_edge.engine), streaming each cli
 - WER: each utterance goes through ``Engine.events`` with endpointing as shipped; the hypothesis is the text
   of its final events in order, what ``mt2kd-edge run`` prints. ``--decoding greedy`` (the default: beam 1,
   no LM, as ``run --beam-size 1 --no-lm``; issue 14's WER goals are defined on it) or ``model`` (model.json's
-  beam and LM, as a plain ``run``).
+  beam and LM, as a plain ``run``). Also per voice family (``wer_by_family``), over the neural and
+  recorded-person families together (``wer_natural``, the headline), and on the recorded human speech of
+  split realdev (``realdev_wer``) when the corpus has it.
 - mAP: a clip's score per class is the runtime's tag aggregator over the whole clip (its mean frame probability).
 - EER: an utterance's embedding is the whole recording's, as ``Engine.embed`` (and enrolment) takes it.
 An exported directory loads as ``Engine.from_dir`` loads it (ONNX Runtime or ExecuTorch). A checkpoint's step
@@ -34,6 +36,10 @@ from mt2kd_edge.fileio import atomic_write
 from mt2kd_edge.model_layout import model_file
 
 from train.data.layout import TRIALS, manifest_path
+from train.data.real_dev import SPLIT as REAL_DEV_SPLIT
+from train.data.voices import FAMILIES
+
+NATURAL_FAMILIES = ("neural", "recorded")  # the voices people have: issue 14's headline WER is on these
 
 from . import metrics
 
@@ -91,19 +97,45 @@ def clip_outputs(engine: Engine, audio: np.ndarray, rate: int) -> dict[str, Any]
             "speaker_embedding": stream.speaker_embedding()}
 
 
+def family_wers(refs: list[str], hyps: list[str], families: list[str | None]) -> dict[str, Any]:
+    """WER per voice family (neural, recorded-person, formant) and over the natural ones (neural + recorded):
+    issue 14's headline goal is on those, since no user speaks like a formant synthesiser."""
+    by_family = {fam: metrics.word_error_rate([r for r, f in zip(refs, families) if f == fam],
+                                              [h for h, f in zip(hyps, families) if f == fam])
+                 for fam in FAMILIES if fam in families}
+    natural = [k for k, f in enumerate(families) if f in NATURAL_FAMILIES]
+    out: dict[str, Any] = {"wer_by_family": by_family} if by_family else {}
+    if natural:
+        out["wer_natural"] = metrics.word_error_rate([refs[k] for k in natural], [hyps[k] for k in natural])
+    return out
+
+
+def real_speech_wer(engine: Engine, corpus: Path, limit: int | None) -> dict[str, Any]:
+    """WER on the recorded human speech (split realdev, evaluation only) when the corpus has it."""
+    path = manifest_path(corpus, "speech", REAL_DEV_SPLIT)
+    if not path.is_file():
+        return {}
+    cuts = _cuts(path, limit)
+    refs = [cut.supervisions[0].text for cut in cuts]
+    hyps = [hypothesis(engine, *_audio(cut)) for cut in cuts]
+    return {"realdev_wer": metrics.word_error_rate(refs, hyps), "realdev_utterances": len(cuts),
+            "realdev_examples": [{"id": c.id, "ref": r, "hyp": h} for c, r, h in list(zip(cuts, refs, hyps))[:5]]}
+
+
 def evaluate(runtime: Runtime, corpus: Path, limit: int | None = None, keep_outputs: bool = False,
              tasks: tuple[str, ...] = ("asr", "at", "sv")) -> dict[str, Any]:
     """Score the given tasks (a single-task student has only its own head trained)."""
     result: dict[str, Any] = {}
     kept: list[dict] = []
     speech = _cuts(manifest_path(corpus, "speech", "test"), limit) if {"asr", "sv"} & set(tasks) else []
-    ids, refs, hyps, embeddings = [], [], [], {}
+    ids, refs, hyps, families, embeddings = [], [], [], [], {}
     for cut in speech:
         audio, rate = _audio(cut)
         if "asr" in tasks:
             ids.append(cut.id)
             refs.append(cut.supervisions[0].text)
             hyps.append(hypothesis(runtime.asr, audio, rate))
+            families.append((cut.supervisions[0].custom or {}).get("family"))
         if "sv" in tasks or keep_outputs:
             out = clip_outputs(runtime.clips, audio, rate)
             embeddings[cut.id] = out["speaker_embedding"]
@@ -113,6 +145,8 @@ def evaluate(runtime: Runtime, corpus: Path, limit: int | None = None, keep_outp
         result["wer"] = metrics.word_error_rate(refs, hyps)
         result["examples"] = [{"id": i, "ref": r, "hyp": h} for i, r, h in list(zip(ids, refs, hyps))[:5]]
         result["utterances"] = len(speech)
+        result.update(family_wers(refs, hyps, families))
+        result.update(real_speech_wer(runtime.asr, corpus, limit))
     trials = ([t for t in metrics.read_trials(corpus / TRIALS) if t[1] in embeddings and t[2] in embeddings]
               if "sv" in tasks else [])
     if trials:
