@@ -47,8 +47,10 @@ model-session: setup  ## one session's corpus + training + bundle, in the backgr
 	nohup bash scripts/session_model.sh >> exp/session_model.log 2>&1 &
 	@echo "started; follow it with: tail -f exp/session_model.log"
 
-model-status:  ## follow the background `make model` log
-	tail -n 30 -f exp/make_model.log
+model-status:  ## follow the background log of `make model` or `make model-session`, whichever wrote last
+	@log=$$(ls -t exp/make_model.log exp/session_model.log 2>/dev/null | head -n 1); \
+	if [ -z "$$log" ]; then echo "no training log yet: start one with make model (or make model-session)"; exit 1; fi; \
+	echo "following $$log (Ctrl-C stops following, not the training)"; tail -n 30 -f "$$log"
 
 paper-table: setup  ## train + evaluate every row of the MT2KD results table (hours; resumable) -> reports/paper_table.*
 	bash scripts/make_model.sh prepare
