@@ -225,3 +225,20 @@ def test_recipe_help_teaches_the_stages() -> None:
                          check=True).stdout
     for word in ("train-at", "extract", "score", "bench", "pool_cuts_train"):
         assert word in out
+
+
+def test_whisper_scores_per_voice_family_and_on_recorded_people(ci_corpus, tmp_path) -> None:
+    _need("faster_whisper", "faster-whisper")
+    from train.data.layout import manifest_path
+    from train.evaluation.teachers import score_whisper, write_report
+
+    scores = score_whisper(ci_corpus, limit=3)
+    test = scores["test"]
+    assert test["utterances"] == 3 and 0 <= test["WER"]
+    assert set(test["WER_by_family"]) <= {"neural", "recorded", "formant"} and test["WER_by_family"]
+    has_realdev = manifest_path(ci_corpus, "speech", "realdev").is_file()
+    assert ("realdev" in scores) == has_realdev
+    write_report({"corpus_preset": "ci", "whisper": scores}, tmp_path)
+    report = (tmp_path / "teachers.md").read_text()
+    assert "Whisper WER by voice family" in report and "| test | " in report
+    assert ("speech realdev" in report) == has_realdev

