@@ -296,11 +296,10 @@ def test_a_speech_limit_keeps_held_out_sets_and_event_bases_whole_and_is_a_prefi
         limit_speech(speech, events, mixtures, need - 1)
     # an offset moves only the training fill: the held-out sets and the clips' bases stay, the rest is new
     later = {it["id"] for it in limit_speech(speech, events, mixtures, 60, offset=150)}
-    assert len(later) == 60 and {f"u{i}" for i in range(200, 230)} <= later
-    assert {f"u{i}" for i in range(5, 5 + LIMITED_CANDIDATES)} | {"u50", "u51"} <= later
+    bases = {f"u{i}" for i in range(5, 5 + LIMITED_CANDIDATES)} | {"u50", "u51"}
+    assert len(later) == 60 and {f"u{i}" for i in range(200, 230)} | bases <= later
     order = [it["id"] for it in plan_hash_order(speech)]
     rotated = order[150:] + order[:150]
-    bases = {f"u{i}" for i in range(5, 5 + LIMITED_CANDIDATES)} | {"u50", "u51"}
     fill = [i for i in rotated if int(i[1:]) < 200 and i not in bases]  # training utterances, from the offset on
     assert {i for i in later if int(i[1:]) < 200} - bases == set(fill[:60 - 30 - len(bases)])
     assert len(later - chosen) > 10  # a later session meets sentences the first did not render

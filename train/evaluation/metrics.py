@@ -45,6 +45,17 @@ def word_error_rate(refs: Sequence[str], hyps: Sequence[str], normalize: bool = 
     return float(out.wer)
 
 
+def word_error_rate_by(refs: Sequence[str], hyps: Sequence[str], groups: Sequence[str | None]) -> dict[str, float]:
+    """WER per group (a voice family, a synthesiser), each over its own utterances; a ``None`` group is left
+    out. Keys sorted."""
+    pairs: dict[str, tuple[list[str], list[str]]] = {}
+    for ref, hyp, group in zip(refs, hyps, groups, strict=True):
+        if group is not None:
+            pairs.setdefault(group, ([], []))[0].append(ref)
+            pairs[group][1].append(hyp)
+    return {group: word_error_rate(*pairs[group]) for group in sorted(pairs)}
+
+
 def mean_average_precision(y_true: np.ndarray, y_score: np.ndarray, return_classes: bool = False):
     """y_true (N, C) in {0, 1} (or soft; > 0.5 counts as positive), y_score (N, C) -> macro mAP."""
     from sklearn.metrics import average_precision_score

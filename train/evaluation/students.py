@@ -39,9 +39,9 @@ from train.data.layout import TRIALS, manifest_path
 from train.data.real_dev import SPLIT as REAL_DEV_SPLIT
 from train.data.voices import FAMILIES
 
-NATURAL_FAMILIES = ("neural", "recorded")  # the voices people have: issue 14's headline WER is on these
-
 from . import metrics
+
+NATURAL_FAMILIES = ("neural", "recorded")  # the voices people have: issue 14's headline WER is on these
 
 # The Engine options of each --decoding, as `mt2kd-edge run` takes them: greedy is `run --beam-size 1 --no-lm`;
 # model is a plain `run` (model.json's beam size and LM, if it names them).
@@ -100,9 +100,7 @@ def clip_outputs(engine: Engine, audio: np.ndarray, rate: int) -> dict[str, Any]
 def family_wers(refs: list[str], hyps: list[str], families: list[str | None]) -> dict[str, Any]:
     """WER per voice family (neural, recorded-person, formant) and over the natural ones (neural + recorded):
     issue 14's headline goal is on those, since no user speaks like a formant synthesiser."""
-    by_family = {fam: metrics.word_error_rate([r for r, f in zip(refs, families) if f == fam],
-                                              [h for h, f in zip(hyps, families) if f == fam])
-                 for fam in FAMILIES if fam in families}
+    by_family = metrics.word_error_rate_by(refs, hyps, [f if f in FAMILIES else None for f in families])
     natural = [k for k, f in enumerate(families) if f in NATURAL_FAMILIES]
     out: dict[str, Any] = {"wer_by_family": by_family} if by_family else {}
     if natural:

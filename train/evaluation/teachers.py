@@ -12,7 +12,6 @@ import json
 import shlex
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -41,20 +40,13 @@ def score_whisper(corpus: Path, limit: int | None = None) -> dict[str, Any]:
     splits = [s for s in WHISPER_SPLITS if s != REAL_DEV_SPLIT or manifest_path(corpus, "speech", s).is_file()]
     for split in splits:
         cuts = _cuts(manifest_path(corpus, "speech", split), limit)
-        t0, refs, hyps = time.time(), [], []
-        by_system, by_family = defaultdict(lambda: ([], [])), defaultdict(lambda: ([], []))
-        for c in cuts:
-            ref, hyp = c.supervisions[0].text, teacher.transcribe(c.load_audio()[0])
-            refs.append(ref)
-            hyps.append(hyp)
-            custom = c.supervisions[0].custom or {}
-            for group, key in ((by_system, custom.get("system")), (by_family, custom.get("family"))):
-                if key is not None:
-                    group[key][0].append(ref)
-                    group[key][1].append(hyp)
+        t0 = time.time()
+        refs = [c.supervisions[0].text for c in cuts]
+        hyps = [teacher.transcribe(c.load_audio()[0]) for c in cuts]
+        customs = [c.supervisions[0].custom or {} for c in cuts]
         out[split] = {"WER": metrics.word_error_rate(refs, hyps), "utterances": len(cuts),
-                      "WER_by_system": {k: metrics.word_error_rate(*v) for k, v in sorted(by_system.items())},
-                      "WER_by_family": {k: metrics.word_error_rate(*v) for k, v in sorted(by_family.items())},
+                      "WER_by_system": metrics.word_error_rate_by(refs, hyps, [m.get("system", "?") for m in customs]),
+                      "WER_by_family": metrics.word_error_rate_by(refs, hyps, [m.get("family") for m in customs]),
                       "examples": [{"ref": r, "hyp": h} for r, h in list(zip(refs, hyps))[:3]],
                       "seconds": time.time() - t0}
     return out
