@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 from mt2kd_edge import model_layout as layout
-from mt2kd_edge.fileio import atomic_write, sha256
+from mt2kd_edge.fileio import atomic_write_text, sha256
 from mt2kd_edge.labels_csv import write_labels_csv
 from mt2kd_edge.model import MT2KDModel
 from mt2kd_edge.model.checkpoint import load_checkpoint, read_checkpoint
@@ -35,11 +35,6 @@ class ExportOptions:
     timings_s: dict[str, float] = field(default_factory=dict)
 
 
-def write_text(path: Path, text: str) -> None:
-    with atomic_write(path, "w") as f:
-        f.write(text)
-
-
 def tokens_txt(tokens: list[str]) -> str:
     return "".join(f"{t} {i}\n" for i, t in enumerate(tokens))
 
@@ -49,7 +44,7 @@ def write_manifest(root: Path, metadata: dict) -> dict:
              for p in sorted(root.rglob("*")) if p.is_file() and p.name != MANIFEST}
     manifest = {"format": metadata["format"], "format_version": metadata["format_version"],
                 "mt2kd_edge_version": metadata["mt2kd_edge_version"], "files": files}
-    write_text(root / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+    atomic_write_text(root / MANIFEST, json.dumps(manifest, indent=2) + "\n")
     return manifest
 
 
@@ -63,8 +58,8 @@ def _timed(opts: ExportOptions, name: str, fn, *args) -> object:
 
 def _export_into(model: MT2KDModel, vocab: Vocabulary, out: Path, opts: ExportOptions) -> dict:
     common = build_metadata(model, vocab)
-    write_text(out / layout.MODEL_JSON, json.dumps(common, indent=2) + "\n")
-    write_text(out / layout.TOKENS, tokens_txt(vocab.tokens))
+    atomic_write_text(out / layout.MODEL_JSON, json.dumps(common, indent=2) + "\n")
+    atomic_write_text(out / layout.TOKENS, tokens_txt(vocab.tokens))
     write_labels_csv(out / layout.LABELS, vocab.labels)
     forms = set(opts.forms)
     if forms & {"onnx-fp32", "onnx-int8"}:
@@ -96,7 +91,7 @@ def _export_into(model: MT2KDModel, vocab: Vocabulary, out: Path, opts: ExportOp
                sherpa / layout.SHERPA_ASR_INT8)
         _timed(opts, "sherpa-speaker", sherpa_flavours.export_speaker, model, sherpa / layout.SHERPA_SPEAKER)
         _timed(opts, "sherpa-tagging", sherpa_flavours.export_tagger, model, sherpa / layout.SHERPA_TAGGING)
-        write_text(sherpa / layout.TOKENS, tokens_txt(vocab.tokens))
+        atomic_write_text(sherpa / layout.TOKENS, tokens_txt(vocab.tokens))
         write_labels_csv(sherpa / layout.LABELS, vocab.labels)
     return write_manifest(out, common)
 

@@ -48,3 +48,9 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """``Path.write_text``, atomically (see ``atomic_write``)."""
+    with atomic_write(path, "w") as f:
+        f.write(text)

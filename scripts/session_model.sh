@@ -5,6 +5,7 @@
 #   -> export (ONNX + ExecuTorch, fp32 + int8) -> int8-vs-fp32 evaluation -> word LM -> bundle (+ weights)
 #   -> LM weights tuned on dev
 # STEPS=N trains N stage-2 steps instead of session.yaml's (resuming a run with a larger N extends it).
+# SET="key=value ..." passes more stage-2 config overrides (e.g. SET="spec_augment=true speed_perturb=[0.9,1.0,1.1]").
 # Every step resumes where it stopped. `make model-session` starts it in the background
 # (log: exp/session_model.log). OUT=build/candidate bundles beside models/default, to compare first.
 set -euo pipefail
@@ -34,9 +35,12 @@ if [ "$INIT" = "$RECOVERED" ] && [ ! -f "$RECOVERED" ]; then
   "$PY" -m train.recover models/default --out "$RECOVERED"
 fi
 
+read -r -a SET_PAIRS <<< "${SET:-}"  # split on spaces, no globbing ([0.9,1.0,1.1] is a glob)
+EXTRA_SETS=(); for kv in "${SET_PAIRS[@]}"; do EXTRA_SETS+=(--set "$kv"); done
+
 step "2/8 stage 2 (multi-task) from ${INIT:-scratch}: $RUN"
 nice -n 10 "$PY" -m train.stage2 --config train/configs/session.yaml --set "corpus=$CORPUS" --set "out=$RUN" \
-  --set "init_from=$INIT" ${STEPS:+--set "steps=$STEPS"}
+  --set "init_from=$INIT" ${STEPS:+--set "steps=$STEPS"} "${EXTRA_SETS[@]}"
 
 step "3/8 streaming evaluation on the held-out sets: $RUN/eval.json"
 if [ ! -f "$RUN/eval.json" ] || [ "$RUN/best.pt" -nt "$RUN/eval.json" ]; then

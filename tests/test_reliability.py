@@ -428,3 +428,16 @@ def test_a_garbage_checkpoint_never_suggests_weights_only_false(tmp_path):
         line = one_line_error(out, f"{name}: not a readable checkpoint")
         assert "weights_only" not in out.stderr and "Warning" not in out.stderr, out.stderr
         assert "not an mt2kd-edge checkpoint" in line or name == "text.pt"
+
+
+def test_atomic_write_text_leaves_the_old_file_whole_when_a_write_fails(tmp_path):
+    from mt2kd_edge.fileio import atomic_write_text
+
+    report = tmp_path / "teachers.json"
+    atomic_write_text(report, "old\n")
+    with pytest.raises(TypeError):
+        atomic_write_text(report, 123)  # the write fails after the temporary file exists
+    assert report.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["teachers.json"]  # no temporary file left behind
+    atomic_write_text(report, "new\n")
+    assert report.read_text() == "new\n"

@@ -14,6 +14,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from mt2kd_edge.fileio import atomic_write_text
+
 # Debian packages installed with apt-get: the synthesisers, sox, fluidsynth and the fortune texts.
 APT_PACKAGES = (
     "espeak-ng",
@@ -176,6 +178,6 @@ def unpack_deb(package: str, root: Path, debs: Path, members: Sequence[str]) -> 
         raise RuntimeError(f"unpacking {found[-1]} failed: {tar.stderr[-2000:]}")
     shutil.rmtree(root, ignore_errors=True)
     tmp.rename(root)
-    (root / ".extracted").write_text(found[-1].name + "\n")
+    atomic_write_text(root / ".extracted", found[-1].name + "\n")
     found[-1].unlink()  # what is kept is unpacked; the .deb is ten times its size
     return root

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from mt2kd_edge.fileio import atomic_write_text
 from train.data.layout import TRIALS, manifest_path
 from train.data.real_dev import SPLIT as REAL_DEV_SPLIT
 from train.data.voices import FAMILIES
@@ -87,7 +88,7 @@ def score_tagger(corpus: Path, checkpoint: Path, limit: int | None = None) -> di
 
 def write_report(results: dict[str, Any], reports: Path) -> None:
     reports.mkdir(parents=True, exist_ok=True)
-    (reports / "teachers.json").write_text(json.dumps(results, indent=2, default=float) + "\n")
+    atomic_write_text(reports / "teachers.json", json.dumps(results, indent=2, default=float) + "\n")
     w, s, t = results.get("whisper", {}), results.get("resemblyzer", {}), results.get("tagger", {})
     lines = [f"# Teacher scores (corpus preset `{results['corpus_preset']}`)", "",
              "Commands that made these numbers:", "",
@@ -121,7 +122,7 @@ def write_report(results: dict[str, Any], reports: Path) -> None:
                     by = w[split].get("WER_by_family", {})
                     lines.append(f"| {split} | " + " | ".join(f"{100 * by[f]:.1f} %" if f in by else "-" for f in families)
                                  + f" | {100 * w[split]['WER']:.1f} % |")
-    (reports / "teachers.md").write_text("\n".join(lines) + "\n")
+    atomic_write_text(reports / "teachers.md", "\n".join(lines) + "\n")
 
 
 def run_score(args: Any) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from mt2kd_edge.fileio import atomic_write_text
 from mt2kd_edge.spec import SAMPLE_RATE
 from train.teachers.chain import parser
 
@@ -91,7 +92,7 @@ def run_bench(args: Any) -> dict[str, Any]:
                             "names": tuple(meta["settings"]["setup"]["names"]),
                             "onnx_configs": tuple(meta["settings"]["setup"]["onnx_configs"])})
     res = bench(args.out / "targets", setup)
-    (args.out / "bench_stage1.json").write_text(json.dumps(res, indent=2))
+    atomic_write_text(args.out / "bench_stage1.json", json.dumps(res, indent=2))
     print(json.dumps(res, indent=2))
     return res
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mt2kd_edge.fileio import atomic_write_text
 from mt2kd_edge.spec import SAMPLE_RATE
 from train.data.layout import MANIFESTS, POOL_CUTS
 
@@ -97,7 +98,7 @@ def _run_shard(job: tuple[int, list[dict], str]) -> dict[str, Any]:
             cut.custom = custom
             cuts.append(cut)
     stats = {"shard": index, "cuts": len(cuts), "audio_s": audio_s, "teacher_s": seconds}
-    base.with_suffix(".json").write_text(json.dumps(stats))
+    atomic_write_text(base.with_suffix(".json"), json.dumps(stats))
     tmp = Path(str(base) + ".tmp.jsonl.gz")
     CutSet.from_cuts(cuts).to_file(tmp)
     tmp.replace(Path(str(base) + ".jsonl.gz"))
@@ -154,7 +155,7 @@ def extract_pool(cuts_path: Path, out_dir: Path, setup: TeacherSetup, workers: i
     else:
         probe = build_teachers(TeacherSetup(**{**setup.__dict__, "threads": 1}))
         specs = [t.spec.to_dict() for t in probe]
-        meta_path.write_text(json.dumps({"settings": settings, "specs": specs}, indent=2))
+        atomic_write_text(meta_path, json.dumps({"settings": settings, "specs": specs}, indent=2))
         del probe
     t0 = time.time()
     done = []
@@ -189,7 +190,7 @@ def extract_pool(cuts_path: Path, out_dir: Path, setup: TeacherSetup, workers: i
         "per_teacher_audio_s_per_worker_s": {k: audio_s / v for k, v in teacher_s.items()},
         "manifest": str(out_dir / CACHED_MANIFEST),
     }
-    (out_dir / "extract_summary.json").write_text(json.dumps(summary, indent=2))
+    atomic_write_text(out_dir / "extract_summary.json", json.dumps(summary, indent=2))
     return summary
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from mt2kd_edge.fileio import atomic_write_text
 from train.lr_schedule import warmup_cosine
 
 from .batches import make_batch
@@ -67,7 +68,7 @@ def train(cfg: SingleTaskConfig, corpus_dir: Path, out_dir: Path, train_split: s
         rng.setstate(ckpt["rng"])
         torch.set_rng_state(ckpt["torch_rng"])
         step, norm = ckpt["step"], ckpt["norm"]
-    (out_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+    atomic_write_text(out_dir / "config.json", json.dumps(cfg.to_dict(), indent=2))
     weights = balanced_weights(examples) if (cfg.task == "tag" and cfg.balanced) else None
     np_rng = np.random.default_rng(cfg.seed + step)
     log = open(out_dir / "train.log", "a")
