@@ -280,3 +280,16 @@ def test_a_second_trainer_on_the_same_run_directory_is_refused(ci_corpus, tmp_pa
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
         done = stage2(ci_corpus, out, "steps=2")
     assert done.returncode == 2 and "another training process" in done.stderr
+
+
+def test_valid_loss_rescores_a_checkpoint_exactly_as_its_run_logged_it(ci_corpus, trained, tmp_path, capsys):
+    from train.valid_loss import main, valid_losses
+
+    logged = [json.loads(line) for line in (trained / "log.jsonl").read_text().splitlines()]
+    last = [r for r in logged if "valid/asr" in r][-1]
+    assert last["step"] == 40  # latest.pt holds the weights this validation scored
+    scores = valid_losses(trained / "latest.pt", TINY, [f"corpus={ci_corpus}"])
+    assert scores["asr"] == pytest.approx(last["valid/asr"], rel=1e-4)
+    assert scores["at"] == pytest.approx(last["valid/at"], rel=1e-4)
+    assert main([str(tmp_path / "missing.pt"), "--config", TINY, "--corpus", str(ci_corpus)]) == 2
+    assert "no such checkpoint" in capsys.readouterr().err
