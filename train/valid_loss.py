@@ -18,6 +18,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from mt2kd_edge.fileio import atomic_write_text
+
 from .config import TrainConfig
 from .loop import Trainer
 
@@ -54,8 +56,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if args.json:
-        from mt2kd_edge.fileio import atomic_write_text
-
         atomic_write_text(args.json, json.dumps(results, indent=2) + "\n")
     return 0
 

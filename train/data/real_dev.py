@@ -46,7 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mt2kd_edge.fileio import atomic_write
+from mt2kd_edge.fileio import atomic_write_text
 from mt2kd_edge.spec import SAMPLE_RATE
 
 from .deps import unpack_deb
@@ -421,8 +421,7 @@ def audio_dir(out_dir: Path) -> Path:
 
 
 def _atomic_json(path: Path, obj) -> None:
-    with atomic_write(path, "w") as f:
-        f.write(json.dumps(obj, indent=1, ensure_ascii=False) + "\n")
+    atomic_write_text(path, json.dumps(obj, indent=1, ensure_ascii=False) + "\n")
 
 
 def render_item(out_dir: Path, item: dict) -> dict:
