@@ -118,6 +118,8 @@ def test_config_errors_are_clear(ci_corpus, tmp_path):
     assert done.returncode == 2 and "unknown config keys ['stepz']" in done.stderr
     done = stage2(tmp_path / "no-corpus", tmp_path / "y")
     assert done.returncode == 2 and "build the corpus" in done.stderr
+    done = stage2(ci_corpus, tmp_path / "t", "steps=abc")
+    assert done.returncode == 2 and "config key 'steps' must be int, got 'abc'" in done.stderr
     done = stage2(ci_corpus, tmp_path / "z", "device=tpu")
     assert done.returncode == 2 and "device must be auto, cpu or cuda" in done.stderr
     if not torch.cuda.is_available():

@@ -3,9 +3,11 @@ perturbation, a length curriculum, and the `python -m train.bench` command that 
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 from dataclasses import dataclass
+from types import SimpleNamespace
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,8 @@ import torch
 
 from train.augment import SpecAugment, change_speed
 from train.batches import TaskSampler
+from train.config import TrainConfig
+from train.loop import Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -71,6 +75,21 @@ def test_spec_augment_masks_within_its_limits_and_repeats_for_a_seed():
     assert torch.equal(a, b) and not torch.equal(a, feats)
     masked = (a != feats).float().mean().item()
     assert 0.0 < masked < 0.5  # some bands and stretches, never most of the utterance
+
+
+def test_spec_augment_tasks_picks_the_batches_it_masks():
+    cfg = TrainConfig.load(None, ["spec_augment=true", "spec_augment_tasks=[asr,sv]", "speed_perturb=[0.9,1.1]"])
+    samplers = {t: TaskSampler(cuts(), 8.0, seed=0) for t in ("asr", "at", "sv")}
+    trainer = SimpleNamespace(cfg=cfg, samplers=samplers, task_rng=random.Random(0))
+    trainer._pick_task = lambda: Trainer._pick_task(trainer)
+    plans = [Trainer._draw(trainer, step) for step in range(60)]
+    assert {p["task"] for p in plans} == {"asr", "at", "sv"}
+    for plan in plans:
+        assert ("augment_seed" in plan) == (plan["task"] != "at"), plan["task"]
+        assert ("speed" in plan) == (plan["task"] == "asr")
+    with pytest.raises(ValueError, match="spec_augment_tasks must name asr, at or sv"):
+        TrainConfig.load(None, ["spec_augment_tasks=[asr,kws]"])
+    assert TrainConfig.load(None, ["lr=5e-4"]).lr == 5e-4  # YAML 1.1 reads 5e-4 as a string
 
 
 def test_speed_perturbation_changes_length_by_the_factor():

@@ -13,6 +13,29 @@ from typing import Any
 
 import yaml
 
+_SCALAR_TYPES = {"bool": bool, "int": int, "float": float, "str": str}
+
+
+def _typed(key: str, kind: str, value: Any) -> Any:
+    """``value`` as the field's scalar type, or a readable error naming the key.
+
+    YAML 1.1 reads ``5e-4`` (no dot) as a string, so a float field takes a numeric string; otherwise a
+    wrong type (``steps=abc``, ``spec_augment=1``) fails here, not as a TypeError steps into a run."""
+    want = _SCALAR_TYPES.get(kind)
+    if want is None:
+        return value
+    if want is float and not isinstance(value, bool):
+        if isinstance(value, int):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                pass
+    if isinstance(value, want) and not (want is int and isinstance(value, bool)):
+        return value
+    raise ValueError(f"config key {key!r} must be {kind}, got {value!r}")
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -37,6 +60,8 @@ class TrainConfig:
     precision: str = "auto"  # encoder matmuls in "bf16" (autocast; weights stay fp32) or "fp32"; auto: bf16
     # where the hardware has it (CUDA, CPUs with AMX or AVX512-BF16), else fp32
     spec_augment: bool = False  # SpecAugment on the features (train/augment.py)
+    # which stage-2 tasks' batches it masks: session 14 masked AT batches too, and AT valid loss rose 0.019 -> 0.023
+    spec_augment_tasks: tuple = ("asr", "at", "sv")
     speed_perturb: tuple = ()  # e.g. [0.9, 1.0, 1.1]: one factor per ASR batch
     curriculum_steps: int = 0  # ASR cuts grow from curriculum_start_seconds to max_cut_seconds over these steps
     curriculum_start_seconds: float = 3.0
@@ -73,7 +98,9 @@ class TrainConfig:
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"unknown config keys {unknown}; known: {sorted(known)}")
-        for key in ("chunk_frames_choices", "speed_perturb"):
+        kinds = {f.name: f.type for f in dataclasses.fields(cls)}
+        data = {k: _typed(k, kinds[k], v) for k, v in data.items()}
+        for key in ("chunk_frames_choices", "speed_perturb", "spec_augment_tasks"):
             if key in data:
                 data[key] = tuple(data[key])
         cfg = cls(**data)
@@ -85,6 +112,8 @@ class TrainConfig:
             raise ValueError(f"device must be auto, cpu or cuda, got {cfg.device!r}")
         if any(not 0.5 <= f <= 2.0 for f in cfg.speed_perturb):
             raise ValueError(f"speed_perturb factors must be in [0.5, 2], got {cfg.speed_perturb!r}")
+        if not set(cfg.spec_augment_tasks) <= {"asr", "at", "sv"}:
+            raise ValueError(f"spec_augment_tasks must name asr, at or sv, got {cfg.spec_augment_tasks!r}")
         if cfg.bucket_batches < 1:
             raise ValueError(f"bucket_batches must be >= 1, got {cfg.bucket_batches!r}")
         if cfg.stage not in ("stage1", "stage2"):

@@ -251,7 +251,7 @@ class Trainer:
                 "chunk": self.task_rng.choice(self.cfg.chunk_frames_choices)}
         if task == "asr" and self.cfg.speed_perturb:
             plan["speed"] = self.task_rng.choice(self.cfg.speed_perturb)
-        if self.cfg.spec_augment and self.cfg.stage == "stage2":
+        if self.cfg.spec_augment and self.cfg.stage == "stage2" and task in self.cfg.spec_augment_tasks:
             plan["augment_seed"] = self.task_rng.getrandbits(62)
         return plan
 
