@@ -5,7 +5,7 @@
 #   -> export (ONNX + ExecuTorch, fp32 + int8) -> int8-vs-fp32 evaluation -> word LM -> bundle (+ weights)
 #   -> LM weights tuned on dev
 # STEPS=N trains N stage-2 steps instead of session.yaml's (resuming a run with a larger N extends it).
-# SET="key=value ..." passes more stage-2 config overrides (e.g. SET="spec_augment=true speed_perturb=[0.9,1.0,1.1]").
+# SET="key=value ..." passes more stage-2 config overrides (e.g. SET="lr=3.0e-4 speed_perturb=[0.9,1.1]").
 # Every step resumes where it stopped. `make model-session` starts it in the background
 # (log: exp/session_model.log). OUT=build/candidate bundles beside models/default, to compare first.
 set -euo pipefail

@@ -69,6 +69,19 @@ def same_speaker(got: str, ref: str | None, ref_score: float) -> bool:
     return got == (ref or "unknown")
 
 
+def names_near_best(engine: Engine, clip: np.ndarray, rate: int, segment: dict) -> set[str]:
+    """The enrolled names scoring within SCORE_TOLERANCE of the best on `segment`'s span of the clip file.
+
+    A segment the browser's capture ends a few hundred ms off `run`'s is other audio to the speaker head: on the
+    demo's first turn the bundled model scores alan 0.73 / ken 0.40 over 0-3520 ms and alan 0.50 / ken 0.68 over
+    0-3840 ms, so the page's name is checked against its own span too."""
+    piece = clip[int(segment["start_ms"] * rate / 1000):int(segment["end_ms"] * rate / 1000)]
+    embedding = engine.embed(piece, rate)
+    scores = {n: engine.speakers.verify(n, embedding, engine.speaker_threshold)[0] for n in engine.speakers.names()}
+    best = max(scores.values())
+    return {n for n, v in scores.items() if v >= best - SCORE_TOLERANCE}
+
+
 def aligned_windows(captured: np.ndarray, clip: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray]:
     """For each voiced window of `clip` (skipping near-silence, where correlation means nothing), the lag of
     `captured` that best matches it within +-MAX_LAG_S, and the correlation at that lag."""
@@ -160,8 +173,14 @@ def test_demo_page_in_headless_chromium_matches_run_on_the_same_clip(tmp_path):
     assert len(finals) >= 1 and abs(len(page["finals"]) - len(finals)) <= 1, (page["finals"], finals)
     matched = [(got, ref) for got in page["finals"] for ref in finals if close_in_time(got, ref)]
     assert len(matched) >= min(len(page["finals"]), len(finals)) - 1, (page["finals"], finals)
+    def speaker_agrees(got: dict, ref_name: str | None, ref: dict) -> bool:
+        if same_speaker(got["speaker"], ref_name, score_of[ref["start_ms"], ref["end_ms"]]):
+            return True
+        other_span = (got["start_ms"], got["end_ms"]) != (ref["start_ms"], ref["end_ms"])
+        return other_span and got["speaker"] in names_near_best(engine, clip_audio, clip_rate, got)
+
     for got, ref in matched:
-        assert same_speaker(got["speaker"], ref["speaker"], score_of[ref["start_ms"], ref["end_ms"]]), (got, ref)
+        assert speaker_agrees(got, ref["speaker"], ref), (got, ref)
     for got in page["finals"]:
         assert got["speaker"] in got["shown"] and got["text"] in got["shown"]
     similarity = difflib.SequenceMatcher(None, " ".join(f["text"] for f in page["finals"]),
@@ -174,8 +193,9 @@ def test_demo_page_in_headless_chromium_matches_run_on_the_same_clip(tmp_path):
     matched = [(got, ref) for got in page["turns"] for ref in turns if close_in_time(got, ref)]
     assert len(matched) >= min(len(page["turns"]), len(turns)) - 1, (page["turns"], turns)
     for got, ref in matched:
-        assert abs(got["score"] - ref["score"]) <= SCORE_TOLERANCE, (got, ref)
-        assert same_speaker(got["speaker"], ref["name"], ref["score"]), (got, ref)
+        assert speaker_agrees(got, ref["name"], ref), (got, ref)
+        if got["speaker"] == (ref["name"] or "unknown"):  # the same name's score; another name's is not comparable
+            assert abs(got["score"] - ref["score"]) <= SCORE_TOLERANCE, (got, ref)
     assert page["speaker"].startswith(page["turns"][-1]["speaker"])
 
     tags = [e for e in want if e["type"] == "tag"]

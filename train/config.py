@@ -24,6 +24,8 @@ def _typed(key: str, kind: str, value: Any) -> Any:
     want = _SCALAR_TYPES.get(kind)
     if want is None:
         return value
+    if want is str and value is None:  # `--set init_from=` (YAML reads the empty value as null): no path
+        return ""
     if want is float and not isinstance(value, bool):
         if isinstance(value, int):
             return float(value)

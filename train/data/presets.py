@@ -78,9 +78,11 @@ PRESETS = {
                          ("espeak", 0.3)),
         train_clips_per_class=12, test_clips_per_class=4, train_mixtures=120, test_mixtures=30, sv_trials=500,
     ),
-    # One working session: what 2 cores render in about an hour, for machines whose disk does not outlive a
+    # One working session: what 2 cores render in about two hours, for machines whose disk does not outlive a
     # session (corpus and checkpoints are rebuilt each time; the bundled student weights carry training over).
-    # About 24 h of training speech (~80 % neural, ~11 % espeak), ~1,050 training speakers, one audition each.
+    # Whole (reports/corpus_session/stats.md): 29.6 h of training speech (92 % neural, 86 % hibari alone, 3 %
+    # espeak after the transcript check), 880 training speakers kept, one audition each; ~1.8 h of 2-core
+    # rendering in all (sessions 13-15 on one machine), ~2.3 h in an earlier build.
     "session": CorpusPreset(
         name="session", hibari_train_speakers=700, hibari_heldout_speakers=24, kokoro_train_speakers=100,
         kokoro_heldout_speakers=16, espeak_train_speakers=180, espeak_heldout_speakers=32, recorded_variants=8,
