@@ -90,6 +90,7 @@ def test_spec_augment_tasks_picks_the_batches_it_masks():
     with pytest.raises(ValueError, match="spec_augment_tasks must name asr, at or sv"):
         TrainConfig.load(None, ["spec_augment_tasks=[asr,kws]"])
     assert TrainConfig.load(None, ["lr=5e-4"]).lr == 5e-4  # YAML 1.1 reads 5e-4 as a string
+    assert TrainConfig.load(None, ["init_from="]).init_from == ""  # YAML reads the empty value as null
 
 
 def test_speed_perturbation_changes_length_by_the_factor():

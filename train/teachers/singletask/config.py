@@ -33,7 +33,7 @@ class SingleTaskConfig:
     embed_dim: int = 256  # speaker task: embedding width
     batch_size: int = 16
     crop_s: float = 3.0  # random crop per example (0 = whole clips)
-    max_steps: int = 700  # ~25 min on 2 shared CPU cores (see reports/teachers.md)
+    max_steps: int = 700  # ~5 min on 2 idle cores (tag, session corpus: ~2.5 steps/s), ~25 min on shared ones
     lr: float = 5e-4
     warmup_steps: int = 70
     weight_decay: float = 0.05
