@@ -173,6 +173,7 @@ def test_demo_page_in_headless_chromium_matches_run_on_the_same_clip(tmp_path):
     assert len(finals) >= 1 and abs(len(page["finals"]) - len(finals)) <= 1, (page["finals"], finals)
     matched = [(got, ref) for got in page["finals"] for ref in finals if close_in_time(got, ref)]
     assert len(matched) >= min(len(page["finals"]), len(finals)) - 1, (page["finals"], finals)
+
     def speaker_agrees(got: dict, ref_name: str | None, ref: dict) -> bool:
         if same_speaker(got["speaker"], ref_name, score_of[ref["start_ms"], ref["end_ms"]]):
             return True

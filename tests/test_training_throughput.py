@@ -7,8 +7,8 @@ import random
 import subprocess
 import sys
 from dataclasses import dataclass
-from types import SimpleNamespace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+TASKS = ("asr", "at", "sv")  # the student's three tasks (speech recognition, audio tagging, speakers), in order
 _SCALAR_TYPES = {"bool": bool, "int": int, "float": float, "str": str}
 
 
@@ -63,7 +64,7 @@ class TrainConfig:
     # where the hardware has it (CUDA, CPUs with AMX or AVX512-BF16), else fp32
     spec_augment: bool = False  # SpecAugment on the features (train/augment.py)
     # which stage-2 tasks' batches it masks: session 14 masked AT batches too, and AT valid loss rose 0.019 -> 0.023
-    spec_augment_tasks: tuple = ("asr", "at", "sv")
+    spec_augment_tasks: tuple = TASKS
     speed_perturb: tuple = ()  # e.g. [0.9, 1.0, 1.1]: one factor per ASR batch
     curriculum_steps: int = 0  # ASR cuts grow from curriculum_start_seconds to max_cut_seconds over these steps
     curriculum_start_seconds: float = 3.0
@@ -114,7 +115,7 @@ class TrainConfig:
             raise ValueError(f"device must be auto, cpu or cuda, got {cfg.device!r}")
         if any(not 0.5 <= f <= 2.0 for f in cfg.speed_perturb):
             raise ValueError(f"speed_perturb factors must be in [0.5, 2], got {cfg.speed_perturb!r}")
-        if not set(cfg.spec_augment_tasks) <= {"asr", "at", "sv"}:
+        if not set(cfg.spec_augment_tasks) <= set(TASKS):
             raise ValueError(f"spec_augment_tasks must name asr, at or sv, got {cfg.spec_augment_tasks!r}")
         if cfg.bucket_batches < 1:
             raise ValueError(f"bucket_batches must be >= 1, got {cfg.bucket_batches!r}")

@@ -28,7 +28,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-TASKS = ("asr", "at", "sv")
+from .config import TASKS
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from mt2kd_edge.labels_csv import read_labels_csv
 from mt2kd_edge.model_layout import BPE, LABELS
 
 from .batches import MANIFESTS, Batch, collate_audio, load_cuts
+from .config import TASKS
 from .losses import AAMSoftmax, ctc_loss, tagging_loss
 from .tokenizer import Tokenizer, train_bpe
 
@@ -23,7 +24,7 @@ class SupervisedTasks:
     e.g. LibriSpeech has no events; set `task_ratio` to the tasks it has)."""
 
     def __init__(self, corpus: Path, out: Path, bpe_vocab_size: int, is_main: bool = True,
-                 tasks: tuple[str, ...] = ("asr", "at", "sv")) -> None:
+                 tasks: tuple[str, ...] = TASKS) -> None:
         self.corpus = Path(corpus)
         unknown = set(tasks) - set(MANIFESTS)
         if unknown:

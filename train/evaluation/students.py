@@ -35,6 +35,7 @@ from mt2kd_edge.engine import Engine, engine_config
 from mt2kd_edge.fileio import atomic_write
 from mt2kd_edge.model_layout import model_file
 
+from train.config import TASKS
 from train.data.layout import TRIALS, manifest_path
 from train.data.real_dev import SPLIT as REAL_DEV_SPLIT
 from train.data.voices import FAMILIES
@@ -121,7 +122,7 @@ def real_speech_wer(engine: Engine, corpus: Path, limit: int | None) -> dict[str
 
 
 def evaluate(runtime: Runtime, corpus: Path, limit: int | None = None, keep_outputs: bool = False,
-             tasks: tuple[str, ...] = ("asr", "at", "sv")) -> dict[str, Any]:
+             tasks: tuple[str, ...] = TASKS) -> dict[str, Any]:
     """Score the given tasks (a single-task student has only its own head trained)."""
     result: dict[str, Any] = {}
     kept: list[dict] = []
@@ -224,7 +225,7 @@ def _runtime_for(args: argparse.Namespace, precision: str) -> Runtime:
 
 def _task_list(value: str) -> tuple[str, ...]:
     tasks = tuple(t.strip() for t in value.split(",") if t.strip())
-    unknown = set(tasks) - {"asr", "at", "sv"}
+    unknown = set(tasks) - set(TASKS)
     if not tasks or unknown:
         raise argparse.ArgumentTypeError(f"tasks are a comma-separated subset of asr,at,sv, not {value!r}")
     return tasks
@@ -245,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--precision", choices=("fp32", "int8"), default="fp32")
     p.add_argument("--compare", choices=("fp32",), help="also run fp32 and report int8 against it")
     p.add_argument("--corpus", type=Path, required=True)
-    p.add_argument("--tasks", type=_task_list, default=("asr", "at", "sv"),
+    p.add_argument("--tasks", type=_task_list, default=TASKS,
                    help="comma-separated tasks to score (default asr,at,sv)")
     p.add_argument("--limit", type=int, help="at most this many utterances / clips per set (quick checks)")
     p.add_argument("--out", type=Path, help="write the JSON report here")
