@@ -217,6 +217,38 @@ def test_growing_a_preset_only_adds_training_utterances():
     assert not heldout & {s["sentence_id"] for s in extra}
 
 
+def test_new_speakers_only_add_training_voices_unlike_any_other():
+    """extra_train_speakers: new training blends drawn after everything else, so the plan before them stays;
+    each reads its sentences (auditions first) from the training text, and no one before has its identity."""
+    from dataclasses import replace
+
+    from train.data.build import DEFAULT_CACHE_DIR, make_plan
+    from train.data.presets import PRESETS
+    from train.data.voices import HELDOUT_KOKORO_VOICE
+
+    base = PRESETS["ci"]
+    grown = replace(base, extra_train_speakers=(("kokoro", 5, 3), ("hibari", 2, 2)))
+    extracted = {p: DEFAULT_CACHE_DIR / p for p in base.deb_packages}
+    (speech, events, mixtures, _), (speech2, events2, mixtures2, _) = (make_plan(p, 0, extracted) for p in (base, grown))
+    assert speech2[:len(speech)] == speech and events2 == events and mixtures2 == mixtures
+    extra = speech2[len(speech):]
+    new = {s["speaker"]["speaker_id"]: s["speaker"] for s in extra}
+    assert sorted(s["system"] for s in new.values()) == ["hibari"] * 2 + ["kokoro"] * 5
+    assert len(extra) == 5 * 3 + 2 * 2
+    assert sum(s["audition"] for s in extra) == len(new) * base.audition_utts  # each is auditioned, as all are
+    assert all(s["split"] == "train" and not s["speaker"]["heldout"] for s in extra)
+    assert not any(HELDOUT_KOKORO_VOICE in s["blend"] for s in new.values())
+
+    def identity(spk):
+        return spk["voice"], spk["accent"], spk["pitch"], spk["formant"], spk["rate"]
+    before = {s["speaker"]["speaker_id"]: identity(s["speaker"]) for s in speech}
+    assert not set(new) & set(before) and not {identity(s) for s in new.values()} & set(before.values())
+    heldout = {s["sentence_id"] for s in speech if s["split"] != "train"}
+    assert not heldout & {s["sentence_id"] for s in extra}
+    with pytest.raises(ValueError, match="not a neural system"):
+        make_plan(replace(base, extra_train_speakers=(("espeak", 1, 1),)), 0, extracted)
+
+
 def test_resume_rebuilds_only_missing_items_identically(corpus, tmp_path):
     copy = tmp_path / "ci"
     shutil.copytree(corpus, copy)

@@ -16,7 +16,7 @@ import torch
 from train.augment import SpecAugment, change_speed
 from train.batches import TaskSampler
 from train.config import TrainConfig
-from train.loop import Trainer
+from train.loop import Trainer, repeat_by_system
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -91,6 +91,24 @@ def test_spec_augment_tasks_picks_the_batches_it_masks():
         TrainConfig.load(None, ["spec_augment_tasks=[asr,kws]"])
     assert TrainConfig.load(None, ["lr=5e-4"]).lr == 5e-4  # YAML 1.1 reads 5e-4 as a string
     assert TrainConfig.load(None, ["init_from="]).init_from == ""  # YAML reads the empty value as null
+
+
+def test_system_repeats_draw_the_rarer_voices_more_often_per_pass():
+    def speech(cid: str, system: str):
+        return SimpleNamespace(id=cid, duration=2.0, supervisions=[SimpleNamespace(custom={"system": system})])
+    corpus = [speech(f"h{i}", "hibari") for i in range(8)] + [speech(f"k{i}", "kokoro") for i in range(2)]
+    grown = repeat_by_system(corpus, {"kokoro": 3})
+    assert sorted(c.id for c in grown) == sorted([f"h{i}" for i in range(8)] + [f"k{i}" for i in range(2)] * 3)
+    sampler = TaskSampler(grown, 4.0, seed=0)  # one pass = 14 draws: every kokoro cut 3 times
+    drawn = [c.id for _ in range(7) for c in sampler.next()]
+    assert sorted(drawn) == sorted(c.id for c in grown)
+    assert repeat_by_system(corpus, {}) is corpus
+    with pytest.raises(ValueError, match=r"names \['kokro'\], which no training cut has"):
+        repeat_by_system(corpus, {"kokro": 2})
+    assert TrainConfig.load(None, ["system_repeats={kokoro: 2}"]).system_repeats == {"kokoro": 2}
+    for bad in ("system_repeats={kokoro: 0}", "system_repeats={kokoro: 1.5}", "system_repeats=abc"):
+        with pytest.raises(ValueError, match="system_repeats must map systems to whole numbers"):
+            TrainConfig.load(None, [bad])
 
 
 def test_speed_perturbation_changes_length_by_the_factor():

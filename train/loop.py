@@ -32,6 +32,19 @@ ENCODER_PREFIXES = ("frontend.", "encoder.")  # the shared encoder's parameters;
 SPEC_AUGMENT = SpecAugment()
 
 
+def repeat_by_system(cuts: list, repeats: dict) -> list:
+    """Each speech cut ``repeats[its synthesis system]`` times (1 if unnamed): a pass then draws those voices
+    that much more often. A named system that no cut has is a typo, not a no-op."""
+    if not repeats:
+        return cuts
+    systems = {(c.supervisions[0].custom or {}).get("system") for c in cuts}
+    unknown = sorted(set(repeats) - systems)
+    if unknown:
+        raise ValueError(f"system_repeats names {unknown}, which no training cut has; these do: "
+                         f"{sorted(s for s in systems if s)}")
+    return [c for c in cuts for _ in range(repeats.get((c.supervisions[0].custom or {}).get("system"), 1))]
+
+
 class RunDirBusy(RuntimeError):
     """Another training process holds the run directory's lock."""
 
@@ -175,8 +188,9 @@ class Trainer:
         return [g for g in groups if g["params"]]
 
     def _train_cuts(self, task: str):
-        cuts = self.tasks.cuts[task]
-        return [c for c in cuts if not _is_valid_split(c.id) and (task != "asr" or c.duration <= self.cfg.max_cut_seconds)]
+        cuts = [c for c in self.tasks.cuts[task]
+                if not _is_valid_split(c.id) and (task != "asr" or c.duration <= self.cfg.max_cut_seconds)]
+        return repeat_by_system(cuts, self.cfg.system_repeats) if task in ("asr", "sv") else cuts
 
     def _take_lock(self):
         """One training process per run directory: a second one would interleave checkpoints."""

@@ -19,14 +19,14 @@ from . import deps
 from .events import CLASSES, find_real_sources
 from .layout import LABELS, TRIALS
 from .manifests import load_sidecars, write_manifests, write_pool, write_trials
-from .plan import background_sources, plan_events, plan_extra_speech, plan_mixtures, plan_speech, plan_hash_order, split_real_sources, split_sentences
+from .plan import background_sources, plan_events, plan_extra_speakers, plan_extra_speech, plan_mixtures, plan_speech, plan_hash_order, split_real_sources, split_sentences
 from .presets import CorpusPreset
 from .real_dev import build_real_dev
 from .render import BACKGROUNDS_FILE, is_done, read_sidecar, render_item
 from .stats import compute_stats, write_stats
 from .text import read_corpus_sentences
 from .transcript_check import MAX_SPEAKER_WER
-from .voices import make_speakers
+from .voices import make_extra_speakers, make_speakers
 
 DEFAULT_CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mt2kd-edge" / "corpus-sources"
 
@@ -58,7 +58,7 @@ def ensure_dependencies(preset: CorpusPreset, cache_dir: Path) -> dict[str, Path
 
 def make_plan(preset: CorpusPreset, seed: int, extracted: dict[str, Path]) -> tuple[list[dict], list[dict], list[dict]]:
     # One generator per planning step, so changing one preset field leaves the others' draws alone.
-    rngs = [np.random.default_rng([seed, i]) for i in range(6)]
+    rngs = [np.random.default_rng([seed, i]) for i in range(8)]
     sentences = read_corpus_sentences()
     by_split = split_sentences(sentences, preset.heldout_sentences, rngs[0])
     speakers = make_speakers(preset, rngs[1])
@@ -67,6 +67,8 @@ def make_plan(preset: CorpusPreset, seed: int, extracted: dict[str, Path]) -> tu
     events = plan_events(preset, split_sources, speech, seed, rngs[3])
     mixtures = plan_mixtures(preset, events, speech, seed, rngs[4])
     speech += plan_extra_speech(preset, speakers, sentences, by_split, speech, seed, rngs[5])  # after the events
+    new_speakers = make_extra_speakers(preset, speakers, rngs[6])
+    speech += plan_extra_speakers(preset, new_speakers, sentences, by_split, seed, rngs[7])
     return speech, events, mixtures, background_sources(split_sources)
 
 

@@ -108,6 +108,21 @@ def plan_extra_speech(preset: CorpusPreset, speakers: list[Speaker], sentences: 
     return items
 
 
+def plan_extra_speakers(preset: CorpusPreset, speakers: list[Speaker], sentences: list[str],
+                        by_split: dict[str, list[int]], seed: int, rng: np.random.Generator) -> list[dict]:
+    """``preset.extra_train_speakers``: each new training speaker reads its share of training sentences,
+    auditions first (checked, as every speaker's are), on a generator of its own."""
+    reads = {system: each for system, _, each in preset.extra_train_speakers}
+    items = []
+    for spk in speakers:
+        chosen = rng.choice(by_split["train"], size=min(reads[spk.system], len(by_split["train"])), replace=False)
+        for n, sid in enumerate(chosen):
+            audition = n < preset.audition_utts
+            check = audition or bool(rng.random() < preset.check_fraction(spk.system))
+            items.append(_speech_item(spk, "train", int(sid), sentences, audition, check, seed, rng))
+    return items
+
+
 def split_real_sources(real_sources: dict[str, list[str]]) -> dict[str, dict[str, list[str]]]:
     """class -> {"train": files, "test": files}: a recording is in one split only."""
     return {name: _split_files(files, name) for name, files in sorted(real_sources.items())}

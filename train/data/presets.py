@@ -40,6 +40,10 @@ class CorpusPreset:
     # their own (plan.plan_extra_speech), so growing a preset here only adds utterances: a corpus built before
     # keeps every file, events and mixtures included, and a resumed build renders just the new ones
     extra_train_utts: tuple[tuple[str, int], ...] = ()
+    # (neural system, new training speakers, sentences each, the auditions included): drawn after all of the
+    # above, on generators of their own (voices.make_extra_speakers, plan.plan_extra_speakers), so they too only
+    # add utterances. Where extra_train_utts gives the same voices more to read, these are new voices.
+    extra_train_speakers: tuple[tuple[str, int, int], ...] = ()
 
     def utts_per_speaker(self, system: str, heldout: bool) -> int:
         if heldout:
@@ -95,6 +99,9 @@ PRESETS = {
         # session 11's growth (valid CTC was flat on 19.5 h): +8,400 hibari and +1,600 Kokoro utterances
         # (~+11 h; Kokoro is where the voices vary, issue 13). Another ~1.5 h of 2-core rendering.
         extra_train_utts=(("hibari", 12), ("kokoro", 16)),
+        # session 16's growth: realdev got worse while the synthetic sets improved (86 % of the training
+        # speech was hibari): 240 new Kokoro blends reading 8 sentences each (~2 h of speech, ~45 min of rendering)
+        extra_train_speakers=(("kokoro", 240, 8),),
     ),
     # The real thing: >= 60 h of training speech (about 3/4 neural, <= 1/5 espeak), >= 1,000 training
     # speakers, >= 100 held-out speakers, >= 40 training clips per class. About 10 core-hours: Kokoro

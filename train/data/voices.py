@@ -119,36 +119,47 @@ def _settings(heldout: bool, max_cents: int, max_formant_shift: float, rng: np.r
 
 
 def _neural_speakers(system: str, num_train: int, num_heldout: int, rng: np.random.Generator) -> list[Speaker]:
-    speakers: list[Speaker] = []
     seen: set[str] = set()
-    for heldout, count in ((False, num_train), (True, num_heldout)):
-        made, tries = 0, 0
-        while made < count:
-            tries += 1
-            if tries > 100 * count + 100:
-                raise ValueError(f"cannot draw {count} distinct {system} speakers")
-            accent = str(rng.choice(NEURAL_ACCENTS[system]))
-            if system == "hibari":
-                cents, formant, rate = _settings(heldout, 500, 0.14, rng)
-                blend, voice, person = {}, "heart", "heart"
+    return (_draw_neural_speakers(system, False, num_train, "t", seen, rng)
+            + _draw_neural_speakers(system, True, num_heldout, "h", seen, rng))
+
+
+def _speaker_key(voice: str, accent: str, cents: int, formant: float, rate: float) -> str:
+    return f"{voice}|{accent}|{cents}|{formant}|{rate}"
+
+
+def _draw_neural_speakers(system: str, heldout: bool, count: int, tag: str, seen: set[str],
+                          rng: np.random.Generator) -> list[Speaker]:
+    """``count`` speakers whose identity (voice or blend, accent, pitch, formant, rate) is not in ``seen``;
+    their keys are added to it. Ids are ``{system}-{accent}-{tag}{n:04d}``."""
+    speakers: list[Speaker] = []
+    made, tries = 0, 0
+    while made < count:
+        tries += 1
+        if tries > 100 * count + 100:
+            raise ValueError(f"cannot draw {count} distinct {system} speakers")
+        accent = str(rng.choice(NEURAL_ACCENTS[system]))
+        if system == "hibari":
+            cents, formant, rate = _settings(heldout, 500, 0.14, rng)
+            blend, voice, person = {}, "heart", "heart"
+        else:
+            cents, formant, rate = _settings(heldout, 300, 0.08, rng)
+            if heldout:  # at least half of the held-out pack, the rest from the others
+                share = round(float(rng.uniform(0.5, 1.0)), 2)
+                rest = rng.dirichlet(np.full(len(TRAIN_KOKORO_VOICES), 0.7)) * (1 - share)
+                weights = {HELDOUT_KOKORO_VOICE: share, **dict(zip(TRAIN_KOKORO_VOICES, rest))}
             else:
-                cents, formant, rate = _settings(heldout, 300, 0.08, rng)
-                if heldout:  # at least half of the held-out pack, the rest from the others
-                    share = round(float(rng.uniform(0.5, 1.0)), 2)
-                    rest = rng.dirichlet(np.full(len(TRAIN_KOKORO_VOICES), 0.7)) * (1 - share)
-                    weights = {HELDOUT_KOKORO_VOICE: share, **dict(zip(TRAIN_KOKORO_VOICES, rest))}
-                else:
-                    weights = dict(zip(TRAIN_KOKORO_VOICES, rng.dirichlet(np.full(len(TRAIN_KOKORO_VOICES), 0.7))))
-                blend = {k: round(float(v), 3) for k, v in sorted(weights.items()) if v >= 0.005}
-                voice = "+".join(f"{k}:{v:.3f}" for k, v in blend.items())
-                person = max(blend, key=blend.get)
-            sid = f"{system}-{accent}-{'h' if heldout else 't'}{made:04d}"
-            key = f"{voice}|{accent}|{cents}|{formant}|{rate}"
-            if key in seen:
-                continue
-            seen.add(key)
-            speakers.append(Speaker(sid, system, voice, person, cents, heldout, formant, rate, accent, blend))
-            made += 1
+                weights = dict(zip(TRAIN_KOKORO_VOICES, rng.dirichlet(np.full(len(TRAIN_KOKORO_VOICES), 0.7))))
+            blend = {k: round(float(v), 3) for k, v in sorted(weights.items()) if v >= 0.005}
+            voice = "+".join(f"{k}:{v:.3f}" for k, v in blend.items())
+            person = max(blend, key=blend.get)
+        sid = f"{system}-{accent}-{tag}{made:04d}"
+        key = _speaker_key(voice, accent, cents, formant, rate)
+        if key in seen:
+            continue
+        seen.add(key)
+        speakers.append(Speaker(sid, system, voice, person, cents, heldout, formant, rate, accent, blend))
+        made += 1
     return speakers
 
 
@@ -176,6 +187,19 @@ def make_speakers(preset, rng: np.random.Generator) -> list[Speaker]:
     if len({s.speaker_id for s in speakers}) != len(speakers):
         raise RuntimeError("speaker ids collide")
     return speakers
+
+
+def make_extra_speakers(preset, speakers: list[Speaker], rng: np.random.Generator) -> list[Speaker]:
+    """``preset.extra_train_speakers``: new training speakers of a neural system, drawn after the whole
+    catalogue on a generator of their own (so the catalogue does not change when a preset grows), on the
+    training grid and voices only, and unlike every speaker already there, held-out ones included."""
+    seen = {_speaker_key(s.voice, s.accent, s.pitch, s.formant, s.rate) for s in speakers}
+    extra: list[Speaker] = []
+    for system, count, _ in preset.extra_train_speakers:
+        if system not in NEURAL_ACCENTS:
+            raise ValueError(f"extra_train_speakers: {system!r} is not a neural system ({', '.join(NEURAL_ACCENTS)})")
+        extra += _draw_neural_speakers(system, False, count, "x", seen, rng)
+    return extra
 
 
 _piper_voice = None  # loaded once per worker process
