@@ -32,7 +32,7 @@ an interrupted build resumes: run the same command again; finished items are kep
 examples:
   python -m train.data --preset ci --out /tmp/corpus-ci          # seconds: smoke test
   python -m train.data --preset small --out data/corpus-small    # minutes
-  nice -n 10 python -m train.data --preset session --out data/corpus-session  # ~2 h on 2 cores, 30 h of speech
+  nice -n 10 python -m train.data --preset session --out data/corpus-session  # ~2.5 h on 2 cores, 32 h of speech
   nice -n 10 python -m train.data --preset default --out data/corpus-default  # corpus v2: >= 60 h, ~10 core-hours
 """
 
@@ -42,8 +42,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         prog="python -m train.data", description=__doc__, epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", required=True, choices=sorted(PRESETS),
-                        help="corpus size: ci (seconds), small (minutes), session (~30 h of speech, one "
-                        "working session), default (corpus v2, >= 60 h of speech)")
+                        help="corpus size: ci (seconds), small (minutes), session (~32 h of speech, "
+                        "~2.5 h on 2 cores), default (corpus v2, >= 60 h of speech)")
     parser.add_argument("--out", required=True, type=Path, help="output folder (created; reused to resume)")
     parser.add_argument("--seed", type=int, default=0, help="everything random derives from it (default 0)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")

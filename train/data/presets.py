@@ -84,9 +84,9 @@ PRESETS = {
     ),
     # One working session: what 2 cores render in about two hours, for machines whose disk does not outlive a
     # session (corpus and checkpoints are rebuilt each time; the bundled student weights carry training over).
-    # Whole (reports/corpus_session/stats.md): 29.6 h of training speech (92 % neural, 86 % hibari alone, 3 %
-    # espeak after the transcript check), 880 training speakers kept, one audition each; ~1.8 h of 2-core
-    # rendering in all (sessions 13-15 on one machine), ~2.3 h in an earlier build.
+    # Whole (reports/corpus_session/stats.md): 31.6 h of training speech (93 % neural, ~80 % hibari alone, 3 %
+    # espeak after the transcript check), 1,089 training speakers kept, one audition each; ~2.5 h of 2-core
+    # rendering in all (sessions 13-16 on one machine), ~2.3 h for 29.6 h in an earlier build.
     "session": CorpusPreset(
         name="session", hibari_train_speakers=700, hibari_heldout_speakers=24, kokoro_train_speakers=100,
         kokoro_heldout_speakers=16, espeak_train_speakers=180, espeak_heldout_speakers=32, recorded_variants=8,
@@ -100,7 +100,8 @@ PRESETS = {
         # (~+11 h; Kokoro is where the voices vary, issue 13). Another ~1.5 h of 2-core rendering.
         extra_train_utts=(("hibari", 12), ("kokoro", 16)),
         # session 16's growth: realdev got worse while the synthetic sets improved (86 % of the training
-        # speech was hibari): 240 new Kokoro blends reading 8 sentences each (~2 h of speech, ~45 min of rendering)
+        # speech was hibari): 240 new Kokoro blends reading 8 sentences each. Measured: 209 passed their
+        # audition (31 dropped), +2.0 h of training speech, ~45 min of 2-core rendering
         extra_train_speakers=(("kokoro", 240, 8),),
     ),
     # The real thing: >= 60 h of training speech (about 3/4 neural, <= 1/5 espeak), >= 1,000 training
