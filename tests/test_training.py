@@ -273,6 +273,27 @@ def test_paper_table_trains_every_row_and_resumes_without_retraining(ci_corpus, 
     assert stamps == {p: p.stat().st_mtime for p in stamps}  # the other rows stay as they were
 
 
+def test_paper_table_budget_gives_every_single_task_student_the_whole_mt2kd_budget(tmp_path, capsys):
+    from types import SimpleNamespace
+
+    from train.paper_table import BY_NAME, ROWS, main, markdown, train_command
+
+    def steps(row, budget, extra=()):
+        args = SimpleNamespace(exp=tmp_path, corpus=tmp_path, threads=2, jobs=1, targets=tmp_path, set=list(extra),
+                               budget=budget, stage1_config=TINY, stage2_config=TINY)
+        return [int(a.split("=")[1]) for a in train_command(row, args) if a.startswith("steps=")][-1]
+    by = {r.name: steps(r, (300, 500)) for r in ROWS}
+    assert by["mt2kd-stage1"] + by["mt2kd"] == 800 == by["mt2kd-stage1"] + by["mt2kd-stage1-heads"]
+    assert by["asr-only"] == by["at-only"] == by["sv-only"] == by["multitask-scratch"] == 800
+    assert steps(BY_NAME["asr-only"], (300, 500), ["steps=4"]) == 4  # --set still wins (smoke runs)
+    assert steps(BY_NAME["asr-only"], None) == 600  # without a budget, the rows' own sizes
+    assert "Fair budget (`--budget 300,500`)" in markdown({"corpus": "c", "budget": [300, 500], "rows": {},
+                                                           "teachers": {}, "goals": {}, "command": "x", "date": "d"})
+    with pytest.raises(SystemExit):
+        main(["--budget", "300"])
+    assert "STAGE1_STEPS,STAGE2_STEPS" in capsys.readouterr().err
+
+
 def test_a_second_trainer_on_the_same_run_directory_is_refused(ci_corpus, tmp_path):
     import fcntl
 

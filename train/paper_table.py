@@ -4,10 +4,11 @@ reports/paper_table.{json,md}, the training curves and the speaker DET curve.
     python -m train.paper_table --corpus data/corpus-default --exp exp/table --jobs 2   (make paper-table)
     python -m train.paper_table --rows asr-only,at-only      # train/evaluate only these rows
     python -m train.paper_table --report-only                # rebuild the report from finished rows
+    python -m train.paper_table --budget 1500,1500 ...       # a fair budget: every row S1 + S2 steps in all
 
 Rows (the paper's Table 1, on our corpus and student size):
   1. single-task students from scratch (ASR, AT, SV), each given as many steps on its own task as that
-     task gets inside the multi-task runs;
+     task gets inside the multi-task runs (with --budget: as many as the MT2KD row spends in all);
   2. multi-task training from scratch (the stage-2 recipe, no initialisation);
   3. MT2KD stage 1 only, read out through light task heads trained over the frozen stage-1 encoder;
   4. MT2KD: stage 1, then stage-2 multi-task fine-tuning.
@@ -75,9 +76,31 @@ BY_NAME = {r.name: r for r in ROWS}
 METRIC = {"asr": "wer", "at": "map", "sv": "eer"}
 
 
+def budget_steps(row: Row, budget: tuple[int, int] | None) -> list[str]:
+    """``--budget S1,S2``: stage 1 trains S1 steps and every run continuing it S2 more, so MT2KD spends S1 + S2;
+    every run from scratch (multi-task or single-task) gets all S1 + S2 on its own. A single-task student then
+    has at least as many steps on its task as MT2KD spends on all three (issue 14's fair budget)."""
+    if budget is None:
+        return []
+    stage1, stage2 = budget
+    if row.stage == "stage1":
+        return [f"steps={stage1}"]
+    return [f"steps={stage2 if row.after else stage1 + stage2}"]
+
+
+def _budget(text: str) -> tuple[int, int]:
+    try:
+        stage1, stage2 = (int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--budget takes STAGE1_STEPS,STAGE2_STEPS (e.g. 1500,1500), got {text!r}")
+    if stage1 < 1 or stage2 < 1:
+        raise argparse.ArgumentTypeError(f"--budget steps must be >= 1, got {text!r}")
+    return stage1, stage2
+
+
 def train_command(row: Row, args: argparse.Namespace) -> list[str]:
     sets = [f"out={args.exp}/{row.name}", f"corpus={args.corpus}", f"threads={max(1, args.threads // args.jobs)}",
-            *(o.replace("{exp}", str(args.exp)) for o in row.overrides)]
+            *(o.replace("{exp}", str(args.exp)) for o in row.overrides), *budget_steps(row, args.budget)]
     if row.stage == "stage1":
         sets.append(f"targets={args.targets}")
     sets += args.set  # last, so they win over the row's own settings
@@ -184,7 +207,8 @@ def load_results(args: argparse.Namespace) -> dict:
     for report in reversed(args.teachers):  # the first file named wins where two report the same teacher
         if report.is_file():
             teachers.update({k: v for k, v in json.loads(report.read_text()).items() if isinstance(v, dict)})
-    return {"corpus": str(args.corpus), "rows": rows, "teachers": _teacher_scores(teachers),
+    return {"corpus": str(args.corpus), "budget": list(args.budget) if args.budget else None,
+            "rows": rows, "teachers": _teacher_scores(teachers),
             "goals": goals(rows), "command": "python -m train.paper_table " + " ".join(sys.argv[1:]),
             "date": time.strftime("%Y-%m-%d")}
 
@@ -246,6 +270,9 @@ def markdown(result: dict) -> str:
     lines = ["# MT2KD results table", "",
              f"Corpus `{result['corpus']}` (synthetic speech, held-out speakers; see reports/corpus_default). "
              "Every student is evaluated streaming, chunk by chunk with state, as the runtime runs it.", "",
+             *([f"Fair budget (`--budget {result['budget'][0]},{result['budget'][1]}`): stage 1 {result['budget'][0]} "
+                f"steps and stage 2 {result['budget'][1]}; every run from scratch, single-task or multi-task, "
+                f"{sum(result['budget'])} steps.", ""] if result.get("budget") else []),
              "| model | steps | WER % (lower is better) | mAP % (higher) | EER % (lower) |", "|---|---|---|---|---|"]
     ablations = {n for n in result["rows"] if BY_NAME[n].ablation}
     lines += [_table_line(r) for n, r in result["rows"].items() if n not in ablations]
@@ -321,6 +348,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="every stage-2 row starts from this config, then its own settings (see ROWS)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="a config override for every run, after the rows' own (e.g. --set steps=20 for a smoke run)")
+    p.add_argument("--budget", type=_budget, metavar="S1,S2",
+                   help="fair budget: stage 1 S1 steps, runs continuing it S2 more, runs from scratch S1+S2 "
+                   "(default: each config's steps, single-task rows matched to their task's share)")
     p.add_argument("--eval-limit", type=int, help="score at most N utterances / clips per held-out set (smoke runs)")
     p.add_argument("--rows", help=f"comma-separated subset of: {', '.join(BY_NAME)}")
     p.add_argument("--report-only", action="store_true", help="only rebuild the report from finished rows")
