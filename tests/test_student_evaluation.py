@@ -41,7 +41,8 @@ def corpus(tmp_path_factory) -> Path:
     speech = [cut(f"utt{i}", np.concatenate([speech_like(1.53 + 0.3 * i, seed=i), pause, speech_like(1.21, seed=50 + i)]),
                   text="the cat is on the mat", speaker=f"spk{i % SPEAKERS}", custom={"family": FAMILY_OF[i]})
               for i in range(4)]
-    recorded_people = [cut(f"real{i}", speech_like(1.7 + 0.4 * i, seed=200 + i), text="go north") for i in range(2)]
+    recorded_people = [cut(f"real{i}", speech_like(1.7 + 0.4 * i, seed=200 + i), text="go north",
+                           custom={"source": f"package-{i}"}) for i in range(2)]
     events = [cut(f"ev{i}", 0.3 * speech_like(1.03 + 0.5 * i, seed=100 + i), custom={"labels": [LABELS[i % 5][1]]})
               for i in range(5)]
     for kind, split, cuts in (("speech", "test", speech), ("events", "test", events), ("speech", "realdev", recorded_people)):
@@ -89,6 +90,11 @@ def test_the_hypotheses_are_what_run_prints(tiny_export, corpus, capsys, tmp_pat
     assert report["wer_natural"] == wer(refs[:3], by_hyp[:3])
     assert report["realdev_utterances"] == 2 and [e["id"] for e in report["realdev_examples"]] == ["real0", "real1"]
     assert report["realdev_wer"] == wer(["go north"] * 2, [e["hyp"] for e in report["realdev_examples"]])
+    assert report["realdev_wer_by_source"] == {f"package-{i}": wer(["go north"], [report["realdev_examples"][i]["hyp"]])
+                                               for i in range(2)}
+    edits = report["realdev_errors"]
+    assert edits["ref_words"] == 4
+    assert (edits["substitutions"] + edits["deletions"] + edits["insertions"]) / 4 == pytest.approx(report["realdev_wer"])
 
 
 def test_a_checkpoint_scores_what_its_fp32_export_scores(tiny_export, corpus, capsys):

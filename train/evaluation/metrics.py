@@ -45,6 +45,16 @@ def word_error_rate(refs: Sequence[str], hyps: Sequence[str], normalize: bool = 
     return float(out.wer)
 
 
+def word_errors(refs: Sequence[str], hyps: Sequence[str]) -> dict[str, int]:
+    """The edits behind the WER, by kind: (substitutions + deletions + insertions) / ref_words is the WER.
+    Insertions are what push a set of one-word prompts above 100 %."""
+    import jiwer
+
+    out = jiwer.process_words([normalize_text(r) for r in refs], [normalize_text(h) for h in hyps])
+    return {"substitutions": out.substitutions, "deletions": out.deletions, "insertions": out.insertions,
+            "ref_words": out.substitutions + out.deletions + out.hits}
+
+
 def word_error_rate_by(refs: Sequence[str], hyps: Sequence[str], groups: Sequence[str | None]) -> dict[str, float]:
     """WER per group (a voice family, a synthesiser), each over its own utterances; a ``None`` group is left
     out. Keys sorted."""

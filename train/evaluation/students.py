@@ -10,7 +10,8 @@ Every path scores through the C++ Engine (mt2kd_edge.engine), streaming each cli
   no LM, as ``run --beam-size 1 --no-lm``; issue 14's WER goals are defined on it) or ``model`` (model.json's
   beam and LM, as a plain ``run``). Also per voice family (``wer_by_family``), over the neural and
   recorded-person families together (``wer_natural``, the headline), and on the recorded human speech of
-  split realdev (``realdev_wer``) when the corpus has it.
+  split realdev (``realdev_wer``, ``realdev_wer_by_source``, the edits by kind in ``realdev_errors``) when the
+  corpus has it.
 - mAP: a clip's score per class is the runtime's tag aggregator over the whole clip (its mean frame probability).
 - EER: an utterance's embedding is the whole recording's, as ``Engine.embed`` (and enrolment) takes it.
 An exported directory loads as ``Engine.from_dir`` loads it (ONNX Runtime or ExecuTorch). A checkpoint's step
@@ -47,6 +48,7 @@ NATURAL_FAMILIES = ("neural", "recorded")  # the voices people have: issue 14's 
 # The Engine options of each --decoding, as `mt2kd-edge run` takes them: greedy is `run --beam-size 1 --no-lm`;
 # model is a plain `run` (model.json's beam size and LM, if it names them).
 DECODINGS: dict[str, dict[str, Any]] = {"greedy": {"beam_size": 1, "lm": None}, "model": {}}
+REAL_EXAMPLES_PER_SOURCE = 3  # realdev examples kept in a report, from each source package
 WHOLE_CLIP_MS = 3_600_000  # the clip engine's tag window: longer than any clip, so its score is the clip's mean
 
 
@@ -110,15 +112,21 @@ def family_wers(refs: list[str], hyps: list[str], families: list[str | None]) ->
 
 
 def real_speech_wer(engine: Engine, corpus: Path, limit: int | None) -> dict[str, Any]:
-    """WER on the recorded human speech (split realdev, evaluation only) when the corpus has it."""
+    """WER on the recorded human speech (split realdev, evaluation only) when the corpus has it: over all of
+    it, per source package, the edits by kind, and a few examples from each source."""
     path = manifest_path(corpus, "speech", REAL_DEV_SPLIT)
     if not path.is_file():
         return {}
     cuts = _cuts(path, limit)
     refs = [cut.supervisions[0].text for cut in cuts]
     hyps = [hypothesis(engine, *_audio(cut)) for cut in cuts]
+    sources = [(cut.supervisions[0].custom or {}).get("source", "unknown") for cut in cuts]
+    examples = [{"id": c.id, "source": src, "ref": r, "hyp": h} for c, src, r, h in zip(cuts, sources, refs, hyps)]
     return {"realdev_wer": metrics.word_error_rate(refs, hyps), "realdev_utterances": len(cuts),
-            "realdev_examples": [{"id": c.id, "ref": r, "hyp": h} for c, r, h in list(zip(cuts, refs, hyps))[:5]]}
+            "realdev_wer_by_source": metrics.word_error_rate_by(refs, hyps, sources),
+            "realdev_errors": metrics.word_errors(refs, hyps),
+            "realdev_examples": [e for k, e in enumerate(examples)
+                                 if sum(x["source"] == e["source"] for x in examples[:k]) < REAL_EXAMPLES_PER_SOURCE]}
 
 
 def evaluate(runtime: Runtime, corpus: Path, limit: int | None = None, keep_outputs: bool = False,
