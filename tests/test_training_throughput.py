@@ -103,8 +103,9 @@ def test_system_repeats_draw_the_rarer_voices_more_often_per_pass():
     drawn = [c.id for _ in range(7) for c in sampler.next()]
     assert sorted(drawn) == sorted(c.id for c in grown)
     assert repeat_by_system(corpus, {}) is corpus
-    with pytest.raises(ValueError, match=r"names \['kokro'\], which no training cut has"):
+    with pytest.raises(ValueError, match=r"names \['kokro'\], which are not synthesis systems"):
         repeat_by_system(corpus, {"kokro": 2})
+    assert repeat_by_system(corpus, {"piper": 3}) == corpus  # a system this corpus lacks: nothing to repeat
     assert TrainConfig.load(None, ["system_repeats={kokoro: 2}"]).system_repeats == {"kokoro": 2}
     for bad in ("system_repeats={kokoro: 0}", "system_repeats={kokoro: 1.5}", "system_repeats=abc"):
         with pytest.raises(ValueError, match="system_repeats must map systems to whole numbers"):

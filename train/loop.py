@@ -24,6 +24,7 @@ from mt2kd_edge.model import ModelConfig, MT2KDModel, load_checkpoint, save_chec
 from .augment import SpecAugment, change_speed
 from .batches import Batch, TaskSampler, _tupleize
 from .config import TrainConfig
+from .data.voices import SYSTEM_FAMILY
 from .lr_schedule import warmup_cosine
 from .supervised import SupervisedTasks
 
@@ -34,14 +35,14 @@ SPEC_AUGMENT = SpecAugment()
 
 def repeat_by_system(cuts: list, repeats: dict) -> list:
     """Each speech cut ``repeats[its synthesis system]`` times (1 if unnamed): a pass then draws those voices
-    that much more often. A named system that no cut has is a typo, not a no-op."""
+    that much more often. A name that is no synthesis system is a typo, not a no-op; a system that this
+    (perhaps limited) corpus happens to lack is fine."""
+    unknown = sorted(set(repeats) - set(SYSTEM_FAMILY))
+    if unknown:
+        raise ValueError(f"system_repeats names {unknown}, which are not synthesis systems; these are: "
+                         f"{', '.join(SYSTEM_FAMILY)}")
     if not repeats:
         return cuts
-    systems = {(c.supervisions[0].custom or {}).get("system") for c in cuts}
-    unknown = sorted(set(repeats) - systems)
-    if unknown:
-        raise ValueError(f"system_repeats names {unknown}, which no training cut has; these do: "
-                         f"{sorted(s for s in systems if s)}")
     return [c for c in cuts for _ in range(repeats.get((c.supervisions[0].custom or {}).get("system"), 1))]
 
 
