@@ -58,6 +58,18 @@ def _speech_item(speaker: Speaker, split: str, sid: int, sentences: list[str], a
             "audition": audition, "check": check}
 
 
+def _reads(preset: CorpusPreset, speaker: Speaker, split: str, sentence_ids, audition: int, sentences: list[str],
+           seed: int, rng: np.random.Generator) -> list[dict]:
+    """``speaker`` reading ``sentence_ids`` in order: the first ``audition`` are its auditions, and every audition
+    and held-out utterance is checked, a training one with its system's check fraction."""
+    items = []
+    for n, sid in enumerate(sentence_ids):
+        is_audition = n < audition
+        check = is_audition or split != "train" or bool(rng.random() < preset.check_fraction(speaker.system))
+        items.append(_speech_item(speaker, split, int(sid), sentences, is_audition, check, seed, rng))
+    return items
+
+
 def plan_speech(preset: CorpusPreset, speakers: list[Speaker], sentences: list[str], by_split: dict[str, list[int]],
                 seed: int, rng: np.random.Generator) -> list[dict]:
     """Every utterance: who reads which sentence at which tempo, and whether Whisper checks it.
@@ -66,10 +78,7 @@ def plan_speech(preset: CorpusPreset, speakers: list[Speaker], sentences: list[s
     items = []
 
     def add(speaker: Speaker, split: str, sentence_ids: list[int], audition: int) -> None:
-        for n, sid in enumerate(sentence_ids):
-            is_audition = n < audition
-            check = is_audition or split != "train" or bool(rng.random() < preset.check_fraction(speaker.system))
-            items.append(_speech_item(speaker, split, sid, sentences, is_audition, check, seed, rng))
+        items.extend(_reads(preset, speaker, split, sentence_ids, audition, sentences, seed, rng))
 
     train_speakers = [s for s in speakers if not s.heldout]
     for spk in speakers:
@@ -116,10 +125,7 @@ def plan_extra_speakers(preset: CorpusPreset, speakers: list[Speaker], sentences
     items = []
     for spk in speakers:
         chosen = rng.choice(by_split["train"], size=min(reads[spk.system], len(by_split["train"])), replace=False)
-        for n, sid in enumerate(chosen):
-            audition = n < preset.audition_utts
-            check = audition or bool(rng.random() < preset.check_fraction(spk.system))
-            items.append(_speech_item(spk, "train", int(sid), sentences, audition, check, seed, rng))
+        items += _reads(preset, spk, "train", chosen, preset.audition_utts, sentences, seed, rng)
     return items
 
 

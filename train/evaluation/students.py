@@ -26,6 +26,7 @@ import argparse
 import json
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -121,12 +122,14 @@ def real_speech_wer(engine: Engine, corpus: Path, limit: int | None) -> dict[str
     refs = [cut.supervisions[0].text for cut in cuts]
     hyps = [hypothesis(engine, *_audio(cut)) for cut in cuts]
     sources = [(cut.supervisions[0].custom or {}).get("source", "unknown") for cut in cuts]
-    examples = [{"id": c.id, "source": src, "ref": r, "hyp": h} for c, src, r, h in zip(cuts, sources, refs, hyps)]
+    examples, kept = [], Counter()
+    for cut, source, ref, hyp in zip(cuts, sources, refs, hyps):
+        kept[source] += 1
+        if kept[source] <= REAL_EXAMPLES_PER_SOURCE:
+            examples.append({"id": cut.id, "source": source, "ref": ref, "hyp": hyp})
     return {"realdev_wer": metrics.word_error_rate(refs, hyps), "realdev_utterances": len(cuts),
             "realdev_wer_by_source": metrics.word_error_rate_by(refs, hyps, sources),
-            "realdev_errors": metrics.word_errors(refs, hyps),
-            "realdev_examples": [e for k, e in enumerate(examples)
-                                 if sum(x["source"] == e["source"] for x in examples[:k]) < REAL_EXAMPLES_PER_SOURCE]}
+            "realdev_errors": metrics.word_errors(refs, hyps), "realdev_examples": examples}
 
 
 def evaluate(runtime: Runtime, corpus: Path, limit: int | None = None, keep_outputs: bool = False,
